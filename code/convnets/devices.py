@@ -1,0 +1,73 @@
+"""Choose where Keras trains: CPU or an NVIDIA GPU, whichever backend is installed."""
+
+from __future__ import annotations
+
+import os
+
+DEVICES = ("auto", "cpu", "gpu")
+
+
+class DeviceError(Exception):
+    """The requested device is not available."""
+
+
+def prepare_environment(choice: str, deterministic: bool = False) -> None:
+    """Set environment variables that must be in place before Keras is imported."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if deterministic:
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_gpu_deterministic_ops=true").strip()
+    if choice == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
+        os.environ["JAX_PLATFORMS"] = "cpu"
+
+
+def gpu_names() -> list[str]:
+    """Names of the GPUs the active Keras backend can use."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        return [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus]
+    if backend == "jax":
+        import jax
+
+        return [device.device_kind for device in jax.devices() if device.platform == "gpu"]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return []
+
+
+def describe_device(choice: str) -> str:
+    """Check `choice` against the hardware and return a line saying where training runs."""
+    import keras
+
+    gpus = [] if choice == "cpu" else gpu_names()
+    if choice == "gpu" and not gpus:
+        raise DeviceError(
+            f"--device gpu was requested but the Keras backend ({keras.backend.backend()}) sees no GPU; "
+            "install the CUDA build with `make setup GPU=1` or use --device cpu"
+        )
+    backend = keras.backend.backend()
+    if gpus:
+        return f"Training on GPU: {gpus[0]} (Keras {keras.__version__}, {backend} backend)"
+    return f"Training on CPU: {os.cpu_count()} cores (Keras {keras.__version__}, {backend} backend)"
+
+
+def enable_determinism() -> None:
+    """Ask the backend for deterministic kernels (slower on some ops)."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    elif backend == "torch":
+        import torch
+
+        torch.use_deterministic_algorithms(True)

@@ -1,0 +1,8 @@
+"""Where the project keeps its data and its training runs."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = ROOT / "data"
+RUNS_DIR = ROOT / "runs"
+SNAPS_DIR = ROOT / "snaps"

@@ -1,0 +1,166 @@
+"""Train the book's MNIST convnet, its variant without max pooling, or the dense baseline.
+
+    python code/train.py                      # the book's recipe: convnet, rmsprop, batch 64, 5 epochs
+    python code/train.py --model dense        # the chapter-2 dense baseline
+    python code/train.py --recipe fast        # the same convnet, tuned for wall-clock speed
+    python code/train.py --output runs/a --resume   # continue an interrupted run
+
+The output folder receives the model (model.keras), its history with the test
+accuracy and the settings (history.json), and a plot of the training curves (curves.png).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from convnets.cli import OneLineParser, fail, positive_float, positive_int
+from convnets.devices import DEVICES, prepare_environment
+from convnets.paths import RUNS_DIR
+from convnets.run_files import (BACKUP_DIR, CURVES_FILE, HISTORY_FILE, LOG_FILE, MODEL_FILE, SETTINGS_FILE,
+                                read_epoch_log, write_json)
+
+MODEL_CHOICES = ("convnet", "no-max-pool", "dense")
+RECIPE_CHOICES = ("book", "fast")
+
+
+def parse_args(argv: list[str] | None) -> tuple[dict, Path, bool, bool, str]:
+    """Read the command line; return the run's settings, output folder, resume, overwrite and device."""
+    parser = OneLineParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2])
+    parser.add_argument("--model", choices=MODEL_CHOICES, default="convnet", help="which network to train (default: convnet)")
+    parser.add_argument("--recipe", choices=RECIPE_CHOICES, default="book", help="training recipe (default: book)")
+    parser.add_argument("--epochs", type=positive_int, help="number of epochs (default: the recipe's)")
+    parser.add_argument("--batch-size", type=positive_int, help="images per batch (default: the recipe's)")
+    parser.add_argument("--learning-rate", type=positive_float, help="peak learning rate (default: the recipe's)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed for weights and shuffling (default: 1)")
+    parser.add_argument("--data", type=Path, help="an mnist.npz to train on (default: data/mnist.npz, then Keras)")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="auto uses a GPU when one is visible (default: auto)")
+    parser.add_argument("--limit", type=positive_int, help="train on the first N training images only")
+    parser.add_argument("--output", type=Path, help="folder for the model, history and plot (default: runs/MODEL-RECIPE)")
+    parser.add_argument("--deterministic", action="store_true", help="use deterministic kernels, so a seed gives identical weights")
+    parser.add_argument("--mixed-precision", action="store_true", help="float16 on a GPU, bfloat16 on a CPU")
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --output from its last finished epoch")
+    parser.add_argument("--overwrite", action="store_true", help="replace a finished run already in --output")
+    args = parser.parse_args(argv)
+    if args.data is not None and not args.data.is_file():
+        parser.error(f"--data file not found: {args.data}")
+    if args.limit is not None and args.limit > 60000:
+        parser.error(f"--limit is at most 60000 (the training set), got {args.limit}")
+    settings = {
+        "model": args.model,
+        "recipe": args.recipe,
+        "overrides": {
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "learning_rate": args.learning_rate,
+            "mixed_precision": args.mixed_precision or None,
+        },
+        "seed": args.seed,
+        "limit": args.limit,
+        "deterministic": args.deterministic,
+        "data": str(args.data) if args.data else None,
+    }
+    output = args.output or RUNS_DIR / f"{args.model}-{args.recipe}"
+    return settings, output, args.resume, args.overwrite, args.device
+
+
+def prepare_output(settings: dict, output: Path, resume: bool, overwrite: bool) -> dict:
+    """Check the output folder so that no finished or interrupted run is lost; return the settings to use."""
+    backup, settings_file = output / BACKUP_DIR, output / SETTINGS_FILE
+    if resume:
+        if not (backup.is_dir() and settings_file.is_file()):
+            fail(f"nothing to resume in {output}: no interrupted run is saved there")
+        saved = json.loads(settings_file.read_text())
+        if settings["data"]:
+            saved["data"] = settings["data"]
+        return saved
+    if backup.exists():
+        fail(f"{output} holds an interrupted run; continue it with --resume, or choose another --output")
+    if (output / MODEL_FILE).exists() and not overwrite:
+        fail(f"{output} already holds a trained model; pass --overwrite to replace it, or choose another --output")
+    output.mkdir(parents=True, exist_ok=True)
+    (output / LOG_FILE).unlink(missing_ok=True)
+    write_json(settings_file, settings)
+    return settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings, output, resume, overwrite, device = parse_args(argv)
+    settings = prepare_output(settings, output, resume, overwrite)
+    prepare_environment(device, settings["deterministic"])
+
+    import keras
+
+    from convnets import data, devices, models, training
+    from convnets.plots import plot_training_curves
+    from convnets.run_files import save_model_atomically
+
+    try:
+        device_line = devices.describe_device(device)
+        (x_train, y_train), (x_test, y_test) = data.load_mnist(settings["data"])
+    except (devices.DeviceError, data.DataError) as error:
+        fail(str(error))
+    print(device_line)
+
+    recipe = training.recipe_with(settings["recipe"], **settings["overrides"])
+    keras.utils.set_random_seed(settings["seed"])
+    if settings["deterministic"]:
+        devices.enable_determinism()
+    keras.mixed_precision.set_dtype_policy(training.precision_policy(recipe, on_gpu="GPU" in device_line))
+
+    limit = settings["limit"] or len(x_train)
+    x_train, y_train = training.prepare_images(x_train[:limit]), y_train[:limit]
+    x_test = training.prepare_images(x_test)
+    model = models.MODELS[settings["model"]]()
+    training.compile_model(model, recipe, training.steps_per_epoch(len(x_train), recipe.batch_size))
+
+    callbacks = [
+        keras.callbacks.BackupAndRestore(backup_dir=str(output / BACKUP_DIR), double_checkpoint=True),
+        training.EpochLog(output / LOG_FILE),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    print(f"Model {settings['model']}: {model.count_params():,} parameters; recipe {recipe.name}: "
+          f"{recipe.optimizer}, batch {recipe.batch_size}, {recipe.epochs} epochs, {len(x_train):,} training images")
+    start = time.perf_counter()
+    try:
+        model.fit(x_train, y_train, epochs=recipe.epochs, batch_size=recipe.batch_size,
+                  callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
+    except KeyboardInterrupt:
+        done = len(read_epoch_log(output / LOG_FILE).get("loss", []))
+        fail(f"interrupted; {done} finished epoch(s) are saved in {output}. "
+             f"Continue with: python code/train.py --output {output} --resume", code=130)
+    fit_seconds = time.perf_counter() - start
+
+    history = read_epoch_log(output / LOG_FILE)
+    losses = history.get("loss", [])
+    if not losses or any(loss != loss for loss in losses) or len(losses) < recipe.epochs:
+        shutil.rmtree(output / BACKUP_DIR, ignore_errors=True)
+        fail(f"training stopped: the loss became NaN after {len(losses)} epoch(s); "
+             "try a lower --learning-rate. No model was saved.", code=1)
+
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
+    save_model_atomically(model, output / MODEL_FILE)
+    write_json(output / HISTORY_FILE, {
+        "settings": settings,
+        "recipe": recipe.as_dict(),
+        "device": device_line,
+        "parameters": model.count_params(),
+        "history": history,
+        "fit_seconds_last_session": round(fit_seconds, 2),
+        "test_loss": float(test_loss),
+        "test_accuracy": float(test_accuracy),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+    })
+    plot_training_curves({settings["model"]: history}, output / CURVES_FILE,
+                         title=f"{settings['model']}, {recipe.name} recipe")
+    print(f"Saved the model, history and curves in {output}")
+    print(f"Test accuracy: {test_accuracy:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
