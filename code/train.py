@@ -12,16 +12,13 @@ accuracy and the settings (history.json), and a plot of the training curves (cur
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import time
 from pathlib import Path
 
 from convnets.cli import OneLineParser, fail, positive_float, positive_int
 from convnets.devices import DEVICES, prepare_environment
 from convnets.paths import RUNS_DIR
-from convnets.run_files import (BACKUP_DIR, CURVES_FILE, HISTORY_FILE, LOG_FILE, MODEL_FILE, SETTINGS_FILE,
-                                read_epoch_log, write_json)
+from convnets.run_files import BACKUP_DIR, LOG_FILE, MODEL_FILE, SETTINGS_FILE, read_epoch_log, write_json
 
 MODEL_CHOICES = ("convnet", "no-max-pool", "dense")
 RECIPE_CHOICES = ("book", "fast")
@@ -92,73 +89,26 @@ def main(argv: list[str] | None = None) -> int:
     settings = prepare_output(settings, output, resume, overwrite)
     prepare_environment(device, settings["deterministic"])
 
-    import keras
-
-    from convnets import data, devices, models, training
-    from convnets.plots import plot_training_curves
-    from convnets.run_files import save_model_atomically
+    from convnets import data, devices
+    from convnets.runner import TrainingFailed, run_training
 
     try:
         device_line = devices.describe_device(device)
-        (x_train, y_train), (x_test, y_test) = data.load_mnist(settings["data"])
-    except (devices.DeviceError, data.DataError) as error:
+    except devices.DeviceError as error:
         fail(str(error))
     print(device_line)
-
-    recipe = training.recipe_with(settings["recipe"], **settings["overrides"])
-    keras.utils.set_random_seed(settings["seed"])
-    if settings["deterministic"]:
-        devices.enable_determinism()
-    keras.mixed_precision.set_dtype_policy(training.precision_policy(recipe, on_gpu="GPU" in device_line))
-
-    limit = settings["limit"] or len(x_train)
-    x_train, y_train = training.prepare_images(x_train[:limit]), y_train[:limit]
-    x_test = training.prepare_images(x_test)
-    model = models.MODELS[settings["model"]]()
-    training.compile_model(model, recipe, training.steps_per_epoch(len(x_train), recipe.batch_size))
-
-    callbacks = [
-        keras.callbacks.BackupAndRestore(backup_dir=str(output / BACKUP_DIR), double_checkpoint=True),
-        training.EpochLog(output / LOG_FILE),
-        keras.callbacks.TerminateOnNaN(),
-    ]
-    print(f"Model {settings['model']}: {model.count_params():,} parameters; recipe {recipe.name}: "
-          f"{recipe.optimizer}, batch {recipe.batch_size}, {recipe.epochs} epochs, {len(x_train):,} training images")
-    start = time.perf_counter()
     try:
-        model.fit(x_train, y_train, epochs=recipe.epochs, batch_size=recipe.batch_size,
-                  callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
+        record = run_training(settings, output, device_line)
+    except data.DataError as error:
+        fail(str(error))
     except KeyboardInterrupt:
         done = len(read_epoch_log(output / LOG_FILE).get("loss", []))
         fail(f"interrupted; {done} finished epoch(s) are saved in {output}. "
              f"Continue with: python code/train.py --output {output} --resume", code=130)
-    fit_seconds = time.perf_counter() - start
-
-    history = read_epoch_log(output / LOG_FILE)
-    losses = history.get("loss", [])
-    if not losses or any(loss != loss for loss in losses) or len(losses) < recipe.epochs:
-        shutil.rmtree(output / BACKUP_DIR, ignore_errors=True)
-        fail(f"training stopped: the loss became NaN after {len(losses)} epoch(s); "
-             "try a lower --learning-rate. No model was saved.", code=1)
-
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
-    save_model_atomically(model, output / MODEL_FILE)
-    write_json(output / HISTORY_FILE, {
-        "settings": settings,
-        "recipe": recipe.as_dict(),
-        "device": device_line,
-        "parameters": model.count_params(),
-        "history": history,
-        "fit_seconds_last_session": round(fit_seconds, 2),
-        "test_loss": float(test_loss),
-        "test_accuracy": float(test_accuracy),
-        "keras": keras.__version__,
-        "backend": keras.backend.backend(),
-    })
-    plot_training_curves({settings["model"]: history}, output / CURVES_FILE,
-                         title=f"{settings['model']}, {recipe.name} recipe")
+    except TrainingFailed as error:
+        fail(str(error), code=1)
     print(f"Saved the model, history and curves in {output}")
-    print(f"Test accuracy: {test_accuracy:.4f}")
+    print(f"Test accuracy: {record['test_accuracy']:.4f}")
     return 0
 
 

@@ -1,0 +1,86 @@
+"""One training run, from settings to a saved model, history and curves in an output folder."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import keras
+
+from convnets import devices, models, training
+from convnets.data import load_mnist
+from convnets.plots import plot_training_curves
+from convnets.run_files import (BACKUP_DIR, CURVES_FILE, HISTORY_FILE, LOG_FILE, MODEL_FILE, read_epoch_log,
+                                save_model_atomically, write_json)
+
+
+class TrainingFailed(Exception):
+    """The loss became NaN, so no model was saved."""
+
+
+def default_settings(model: str = "convnet", recipe: str = "book", **changes) -> dict:
+    """Settings for `run_training`, as train.py records them in settings.json."""
+    settings = {"model": model, "recipe": recipe, "overrides": {}, "seed": 1, "limit": None,
+                "deterministic": False, "data": None}
+    settings.update(changes)
+    return settings
+
+
+def run_training(settings: dict, output: Path, device_line: str, verbose: int | None = None) -> dict:
+    """Train as `settings` say, keeping every finished epoch in `output` so an interrupted run can resume.
+
+    Returns the history record also written to history.json. KeyboardInterrupt propagates.
+    """
+    recipe = training.recipe_with(settings["recipe"], **settings["overrides"])
+    keras.utils.set_random_seed(settings["seed"])
+    if settings["deterministic"]:
+        devices.enable_determinism()
+    keras.mixed_precision.set_dtype_policy(training.precision_policy(recipe, on_gpu="GPU" in device_line))
+
+    (x_train, y_train), (x_test, y_test) = load_mnist(settings["data"])
+    limit = settings["limit"] or len(x_train)
+    x_train, y_train = training.prepare_images(x_train[:limit]), y_train[:limit]
+    x_test = training.prepare_images(x_test)
+    model = models.MODELS[settings["model"]]()
+    training.compile_model(model, recipe, training.steps_per_epoch(len(x_train), recipe.batch_size))
+
+    callbacks = [
+        keras.callbacks.BackupAndRestore(backup_dir=str(output / BACKUP_DIR), double_checkpoint=True),
+        training.EpochLog(output / LOG_FILE),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    print(f"Model {settings['model']}: {model.count_params():,} parameters; recipe {recipe.name}: "
+          f"{recipe.optimizer}, batch {recipe.batch_size}, {recipe.epochs} epochs, {len(x_train):,} training images")
+    start = time.perf_counter()
+    model.fit(x_train, y_train, epochs=recipe.epochs, batch_size=recipe.batch_size, callbacks=callbacks,
+              verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2))
+    fit_seconds = time.perf_counter() - start
+    keras.mixed_precision.set_dtype_policy("float32")
+
+    history = read_epoch_log(output / LOG_FILE)
+    losses = history.get("loss", [])
+    if len(losses) < recipe.epochs or any(loss != loss for loss in losses):
+        shutil.rmtree(output / BACKUP_DIR, ignore_errors=True)
+        raise TrainingFailed(f"training stopped: the loss became NaN after {len(losses)} epoch(s); "
+                             "try a lower --learning-rate. No model was saved.")
+
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
+    save_model_atomically(model, output / MODEL_FILE)
+    record = {
+        "settings": settings,
+        "recipe": recipe.as_dict(),
+        "device": device_line,
+        "parameters": model.count_params(),
+        "history": history,
+        "fit_seconds_last_session": round(fit_seconds, 2),
+        "test_loss": float(test_loss),
+        "test_accuracy": float(test_accuracy),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+    }
+    write_json(output / HISTORY_FILE, record)
+    plot_training_curves({settings["model"]: history}, output / CURVES_FILE,
+                         title=f"{settings['model']}, {recipe.name} recipe")
+    return record
