@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
+# The docs pages run as tests (tests/pagetest); pytester drives that plugin on fixture sites.
+pytest_plugins = ["pagetest.plugin", "pytester"]
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+# Each model trains once per test session, in a fresh cache, and is reused by every test and page.
+# Set CONVNETS_CACHE yourself to keep trained models between sessions while you work.
+os.environ.setdefault("CONVNETS_CACHE", tempfile.mkdtemp(prefix="convnets-cache-"))
 
 
 @pytest.fixture(scope="session")

@@ -63,7 +63,7 @@ def run_training(settings: dict, output: Path, device_line: str, verbose: int | 
     losses = history.get("loss", [])
     if len(losses) < recipe.epochs or any(loss != loss for loss in losses):
         shutil.rmtree(output / BACKUP_DIR, ignore_errors=True)
-        raise TrainingFailed(f"training stopped: the loss became NaN after {len(losses)} epoch(s); "
+        raise TrainingFailed(f"training stopped: the loss became NaN in epoch {max(1, len(losses))}; "
                              "try a lower --learning-rate. No model was saved.")
 
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
