@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -41,9 +42,12 @@ def trained(model: str = "convnet", recipe: str = "book", **changes) -> tuple[ke
     """The trained model and its history record; trains (verbosely, once) on a cache miss."""
     settings = default_settings(model, recipe, **changes)
     folder = cache_dir() / f"{model}-{recipe}-{cache_key(settings)}"
-    if not (folder / MODEL_FILE).exists():
-        shutil.rmtree(folder, ignore_errors=True)  # a half-finished earlier attempt
-        folder.mkdir(parents=True)
-        run_training(settings, folder, devices.describe_device("auto"), verbose=2)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process training the same model: wait for it
+        if not (folder / MODEL_FILE).exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a half-finished earlier attempt
+            folder.mkdir()
+            run_training(settings, folder, devices.describe_device("auto"), verbose=2)
     record = json.loads((folder / HISTORY_FILE).read_text())
     return keras.models.load_model(folder / MODEL_FILE), record
