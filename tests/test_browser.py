@@ -1,0 +1,208 @@
+"""The built site in a real browser: every page loads offline, cleanly, typeset and accessible, in light and dark."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import nbformat
+import pytest
+
+from browser.chromium import ARGS, INSTALL_HINT, find_chromium
+from site_build import ROOT, built_site, content_pages, site_pages, site_url_path
+
+CHROMIUM = find_chromium()
+if CHROMIUM is None:
+    if os.environ.get("REQUIRE_BROWSER"):
+        raise RuntimeError(f"REQUIRE_BROWSER is set but no browser was found: {INSTALL_HINT}")
+    pytest.skip(INSTALL_HINT, allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+
+from browser.server import serve  # noqa: E402
+from browser.visit import Recorder, PageReport, toggle_palette, visit  # noqa: E402
+
+SHOTS = ROOT / "build" / "screenshots"
+REPORT = ROOT / "build" / "browser-report.json"
+
+
+@dataclass
+class Session:
+    """The running browser, the served site's base URL and what every page visit recorded."""
+
+    browser: Browser
+    base: str
+    reports: list[PageReport]
+
+
+@pytest.fixture(scope="module")
+def session(request: pytest.FixtureRequest) -> Iterator[Session]:
+    """Serve the built site, visit each page once in Chromium, and report where the screenshots are."""
+    site = built_site()
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    started = time.monotonic()
+    with serve(site, site_url_path()) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(color_scheme="light", service_workers="block")
+        tab = context.new_page()
+        recorder = Recorder(context, tab, urljoin(base, "/"))
+        reports = [visit(tab, recorder, urljoin(base, page.url_path.removesuffix("index.html")), page.url_path, SHOTS) for page in site_pages()]
+        context.close()
+        seconds = time.monotonic() - started
+        _write_report(reports, seconds)
+        yield Session(browser, base, reports)
+        browser.close()
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(
+            f"\nbrowser tests: {len(reports)} pages visited in {seconds:.0f} s with {CHROMIUM}; "
+            f"screenshots in {SHOTS.relative_to(ROOT)}/{{light,dark,phone}}/, report in {REPORT.relative_to(ROOT)}"
+        )
+
+
+def _write_report(reports: list[PageReport], seconds: float) -> None:
+    """Save every page's record, with totals, to build/browser-report.json."""
+    totals = {
+        "pages": len(reports),
+        "seconds": round(seconds, 1),
+        "requests": sum(r.requests for r in reports),
+        "failed_requests": sum(len(r.failed_requests) for r in reports),
+        "external_requests": sum(len(r.external_requests) for r in reports),
+        "console_errors": sum(len(r.console_errors) for r in reports),
+        "violations": {
+            scheme: sum(len(r.violations.get(scheme, [])) for r in reports) for scheme in sorted({s for r in reports for s in r.violations})
+        },
+        "serious_violations": sum(len(r.serious_violations()) for r in reports),
+    }
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps({"totals": totals, "pages": [r.as_dict() for r in reports]}, indent=2), encoding="utf-8")
+
+
+def site_path(session: Session, url: str) -> str:
+    """The built-site file a served URL shows ("http://.../padding/#x" -> "padding/index.html")."""
+    path = urlsplit(url).path.removeprefix(urlsplit(session.base).path)
+    return path + "index.html" if path.endswith("/") or not path else path
+
+
+def failures(session: Session, describe) -> list[str]:
+    """One line per page that `describe` finds a problem on."""
+    return [f"{report.path}: {problem}" for report in session.reports if (problem := describe(report))]
+
+
+def test_every_page_of_the_site_loads(session: Session):
+    assert len(session.reports) == len(site_pages()) > 1
+    assert not failures(session, lambda r: r.status != 200 and f"HTTP {r.status}")
+
+
+def test_pages_log_no_console_errors(session: Session):
+    problems = failures(session, lambda r: r.console_errors)
+    assert not problems, "\n".join(problems)
+
+
+def test_pages_make_no_failed_or_external_requests(session: Session):
+    assert all(r.requests > 0 for r in session.reports)
+    problems = failures(session, lambda r: r.failed_requests) + failures(session, lambda r: r.external_requests and f"external: {r.external_requests}")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_image_loads(session: Session):
+    problems = failures(session, lambda r: r.broken_images)
+    assert not problems, "\n".join(problems)
+
+
+def test_math_is_typeset_with_no_raw_tex_left(session: Session):
+    problems = failures(session, lambda r: r.raw_math)
+    assert not problems, "raw TeX on the page:\n" + "\n".join(problems)
+
+
+def test_code_blocks_have_copy_buttons(session: Session):
+    assert sum(r.code_blocks for r in session.reports) > 0
+    problems = failures(session, lambda r: r.missing_copy_buttons)
+    assert not problems, "code blocks without a copy button:\n" + "\n".join(problems)
+
+
+def test_no_serious_accessibility_violations_in_light_or_dark(session: Session):
+    assert all(len(r.violations) == 2 for r in session.reports), "axe-core did not run in both color schemes"
+    problems = failures(session, lambda r: "\n  ".join(r.serious_violations()))
+    assert not problems, "axe-core found serious violations:\n" + "\n".join(problems)
+
+
+def test_pages_fit_a_390px_wide_phone_screen(session: Session):
+    problems = failures(session, lambda r: r.phone_overflow_px > 0 and f"scrolls sideways by {r.phone_overflow_px} px")
+    assert not problems, "\n".join(problems)
+
+
+def test_full_page_screenshots_in_light_dark_and_phone(session: Session):
+    for report in session.reports:
+        assert len(report.screenshots) == 3, report.path
+        for shot in report.screenshots:
+            assert (ROOT / shot).stat().st_size > 1000, shot
+
+
+def search_until_results(tab: Page, query: str) -> None:
+    """Type a query into the search box until results show; typing before the index is ready finds nothing."""
+    for _ in range(10):
+        tab.fill("input.md-search__input", "")
+        tab.locator("input.md-search__input").press_sequentially(query)
+        try:
+            tab.wait_for_selector(".md-search-result__item a", timeout=2000)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"searching {query!r} showed no results")
+
+
+def test_search_for_padding_finds_the_padding_chapter(session: Session):
+    chapters = {
+        page.url_path
+        for page in content_pages()
+        if page.headings and "padding" in page.headings[0][1].lower() and "jupyter-wrapper" not in page.path.read_text(encoding="utf-8")
+    }
+    assert chapters, "no chapter has 'padding' in its title"
+    context = session.browser.new_context()
+    tab = context.new_page()
+    tab.goto(session.base)
+    if tab.locator("input.md-search__input").is_hidden():
+        tab.locator("label[for=__search]").first.click()
+    search_until_results(tab, "padding")
+    links = tab.eval_on_selector_all(".md-search-result__item a", "links => links.map(link => link.href)")
+    context.close()
+    found = {site_path(session, link) for link in links}
+    assert chapters & found, f"searching 'padding' found {sorted(found)}, not {sorted(chapters)}"
+
+
+def test_light_dark_toggle_switches_the_colors_and_remembers_the_choice(session: Session):
+    context = session.browser.new_context(color_scheme="light")
+    tab = context.new_page()
+    tab.goto(session.base)
+    background = "() => getComputedStyle(document.body).backgroundColor"
+    first, first_background = tab.evaluate("() => document.body.getAttribute('data-md-color-scheme')"), tab.evaluate(background)
+    second = toggle_palette(tab)
+    assert second and second != first, "the palette toggle is missing or did not switch"
+    tab.wait_for_timeout(400)
+    assert tab.evaluate(background) != first_background
+    tab.reload()
+    assert tab.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == second, "the choice is forgotten on reload"
+    assert toggle_palette(tab) == first
+    context.close()
+
+
+def test_notebook_pages_offer_downloads_that_are_valid_notebooks(session: Session):
+    notebooks = [r for r in session.reports if r.notebook]
+    assert notebooks, "the site has no notebook pages"
+    assert not [r.path for r in notebooks if not r.downloads], "notebook pages without an .ipynb download link"
+    context = session.browser.new_context()
+    for url in sorted({url for r in notebooks for url in r.downloads}):
+        response = context.request.get(url)
+        assert response.status == 200, url
+        notebook = nbformat.reads(response.text(), as_version=4)
+        nbformat.validate(notebook)
+        assert any(cell.cell_type == "code" for cell in notebook.cells), url
+    context.close()

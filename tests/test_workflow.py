@@ -1,0 +1,44 @@
+"""The GitHub Actions workflow runs the README's own make commands: tests on pull requests, build and publish on main."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW = ROOT / ".github" / "workflows" / "site.yml"
+
+
+def workflow() -> dict:
+    """The workflow file, parsed ("on" stays a string key)."""
+    return yaml.load(WORKFLOW.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+
+
+def commands(job: str) -> list[str]:
+    """The shell commands a job runs."""
+    return [step["run"].strip() for step in workflow()["jobs"][job]["steps"] if "run" in step]
+
+
+def test_pull_requests_run_the_readme_test_command():
+    assert workflow()["jobs"]["test"]["if"] == "github.event_name == 'pull_request'"
+    assert commands("test") == ["make test"]
+
+
+def test_pushes_to_main_build_strictly_and_deploy_to_pages():
+    triggers = workflow()["on"]
+    assert triggers["push"]["branches"] == ["main"]
+    assert commands("build") == ["make build"]
+    uses = [step.get("uses", "") for step in workflow()["jobs"]["build"]["steps"]]
+    assert any(use.startswith("actions/upload-pages-artifact@") for use in uses)
+    deploy = workflow()["jobs"]["deploy"]
+    assert deploy["needs"] == "build" and deploy["permissions"]["pages"] == "write"
+    assert re.search(r"^build: .*\n\t\$\(PY\) -m mkdocs build --strict", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
+
+
+def test_every_workflow_command_is_shown_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for job in workflow()["jobs"]:
+        for command in commands(job):
+            assert re.search(rf"(^|`){re.escape(command)}\b", readme, re.M), f"the README does not show `{command}`"
