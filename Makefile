@@ -4,6 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 FLAVOR := $(if $(GPU),gpu,cpu)
 STAMP  := $(VENV)/.installed-$(FLAVOR)
+NODE_STAMP := node_modules/.installed
 HOST   ?= 127.0.0.1:8000
 
 .PHONY: setup data test train serve build clean help
@@ -12,7 +13,7 @@ help:
 	@echo "make test    run the whole test suite (offline)"
 	@echo "make train   train the book's convnet with the book's recipe"
 	@echo "make data    provision MNIST offline into data/mnist.npz"
-	@echo "make setup   create .venv with the pinned packages (GPU=1 for CUDA TensorFlow)"
+	@echo "make setup   create .venv with the pinned packages (GPU=1 for CUDA TensorFlow) and npm ci the site assets"
 
 $(STAMP): requirements/base.txt requirements/$(FLAVOR).txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +23,12 @@ $(STAMP): requirements/base.txt requirements/$(FLAVOR).txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-setup: $(STAMP)
+# The site's browser assets (MathJax, and axe-core for the tests) come from npm, pinned by package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+setup: $(STAMP) $(NODE_STAMP)
 
 data: setup
 	$(PY) code/prepare_data.py
