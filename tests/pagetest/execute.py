@@ -35,7 +35,7 @@ def new_namespace(page: Path) -> dict:
 
 
 def compile_block(source: str, filename: str, first_line: int):
-    """Compile `source` so that tracebacks name `filename` and the page's own line numbers."""
+    """Compile `source`, whose first line is the page's line `first_line`, so tracebacks show page lines."""
     padded = "\n" * (first_line - 1) + source
     linecache.cache[filename] = (len(padded), None, padded.splitlines(keepends=True), filename)
     return compile(padded, filename, "exec", dont_inherit=True)

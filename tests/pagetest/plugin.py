@@ -128,7 +128,7 @@ class PageFile(pytest.File):
         if block.problems:
             self.broken = block
             raise PageFailure(f"{block.where}: " + "\n".join(block.problems))
-        code = execute.compile_block(block.source, block_filename(block), block.line)
+        code = execute.compile_block(block.source, block_filename(block), block.line + 1)
         stdout = io.StringIO()
         try:
             execute.run(code, self.namespace, stdout)
@@ -149,7 +149,7 @@ class BlockItem(MarkdownInlinePythonItem):
 
     def __init__(self, name: str, parent: PageFile, block: Block) -> None:
         definition = FenceTestDefinition(
-            source="\n" * (block.line - 1) + block.source, fixture_names=(), start_line=block.line,
+            source="\n" * block.line + block.source, fixture_names=(), start_line=block.line,
             source_path=Path(block_filename(block)), runner_name=None)
         super().__init__(name, parent, test_definition=definition)
         self.block = block

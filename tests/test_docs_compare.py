@@ -1,0 +1,102 @@
+"""The output comparison: exact text, masked timings, and the tolerance directive's grammar."""
+
+from __future__ import annotations
+
+import pytest
+
+from pagetest.compare import DirectiveError, clean, compare, parse_rules, render_terminal
+
+EXACT = parse_rules("")
+
+
+def test_identical_text_matches_and_one_changed_digit_does_not():
+    assert compare("Total params: 104,202\n", "Total params: 104,202\n", EXACT).ok
+    verdict = compare("Total params: 104,202\n", "Total params: 104,203\n", EXACT)
+    assert not verdict.ok
+    assert "104,203 printed where the page shows 104,202 (exact)" in verdict.details[0]
+
+
+def test_timings_and_progress_bars_are_ignored():
+    shown = "938/938 ━━━━━━━━━━━━━━━━━━━━ 12s 11ms/step - accuracy: 0.9912\nETA: 3s\ntook 41.2 seconds, 1:05 total\n"
+    printed = "938/938 ━━━━━━━━━━━━━━━━━━━━ 9s 9ms/step - accuracy: 0.9912\nETA: 10s\ntook 7.0 seconds, 0:59 total\n"
+    assert compare(shown, printed, EXACT).ok
+
+
+def test_numbers_next_to_words_that_look_like_units_are_still_compared():
+    assert not compare("5 epochs, 32 samples\n", "6 epochs, 32 samples\n", EXACT).ok
+
+
+def test_carriage_returns_and_backspaces_leave_what_a_terminal_shows():
+    printed = "Epoch 1/1\n  1/938 ━━ 5:00 - loss: 2.3\b\b\b\b\r938/938 ━━ 9s 9ms/step - loss: 0.3\n"
+    assert render_terminal(printed).splitlines()[1] == "938/938 ━━ 9s 9ms/step - loss: 0.3"
+    assert clean("\x1b[1mbold\x1b[0m   \n\n") == "bold\n"
+
+
+def test_runs_of_spaces_count_as_one():
+    assert compare("a    0.99\n", "a 0.99\n", EXACT).ok
+
+
+def test_a_line_more_or_less_fails_with_the_counts():
+    verdict = compare("a\nb\n", "a\n", EXACT)
+    assert verdict.details == ("the page shows 2 line(s), the block printed 1",)
+
+
+def test_unscoped_tolerance_applies_to_decimals_and_keeps_integers_exact():
+    rules = parse_rules("abs=0.005")
+    assert compare("params 104,202 accuracy 0.9912\n", "params 104,202 accuracy 0.9871\n", rules).ok
+    verdict = compare("params 104,202 accuracy 0.9912\n", "params 104,203 accuracy 0.9912\n", rules)
+    assert not verdict.ok and "104,203" in verdict.details[0]
+
+
+def test_a_shown_accuracy_off_by_005_fails_with_the_allowed_tolerance():
+    verdict = compare("Test accuracy: 0.9412\n", "Test accuracy: 0.9912\n", parse_rules("accuracy abs=0.005"))
+    assert not verdict.ok
+    assert "differs by 0.05 (allowed: abs=0.005)" in verdict.details[0]
+
+
+def test_scope_follows_the_label_before_the_number():
+    rules = parse_rules("loss rel=25%; accuracy abs=0.005")
+    shown = "accuracy: 0.9912 - loss: 0.0291 - val_loss: 0.0400\n"
+    assert compare(shown, "accuracy: 0.9880 - loss: 0.0350 - val_loss: 0.0400\n", rules).ok
+    # val_loss is its own word, so the loss rule does not cover it (and it is decimal with no unscoped rule)
+    assert not compare(shown, "accuracy: 0.9880 - loss: 0.0350 - val_loss: 0.0410\n", rules).ok
+    assert not compare(shown, "accuracy: 0.9880 - loss: 0.0400 - val_loss: 0.0400\n", rules).ok
+
+
+def test_scope_follows_the_column_header_in_aligned_and_pipe_tables():
+    rules = parse_rules('"test accuracy" abs=0.01; errors abs=5')
+    aligned = "model    errors  test accuracy\nmax          87         0.9913\n"
+    assert compare(aligned, "model    errors  test accuracy\nmax          91         0.9871\n", rules).ok
+    assert not compare(aligned, "model    errors  test accuracy\nmax          99         0.9871\n", rules).ok
+    piped = "| model | errors | test accuracy |\n| max | 87 | 0.9913 |\n"
+    assert compare(piped, "| model | errors | test accuracy |\n| max | 90 | 0.9900 |\n", rules).ok
+    assert not compare(piped, "| model | errors | test accuracy |\n| max | 90 | 0.9700 |\n", rules).ok
+
+
+def test_min_and_max_bound_the_printed_number():
+    rules = parse_rules("accuracy abs=0.01 min=0.99")
+    assert compare("accuracy 0.991\n", "accuracy 0.995\n", rules).ok
+    verdict = compare("accuracy 0.991\n", "accuracy 0.985\n", rules)
+    assert "below min=0.99" in verdict.details[0]
+    assert "above max=1" in compare("p 0.5\n", "p 1.5\n", parse_rules("p any max=1")).details[0]
+
+
+def test_any_accepts_every_number_in_its_scope():
+    assert compare("fit took 41.2\n", "fit took 7.9\n", parse_rules("took any")).ok
+
+
+def test_directive_grammar_errors_name_the_problem():
+    with pytest.raises(DirectiveError, match="needs a number"):
+        parse_rules("abs=x")
+    with pytest.raises(DirectiveError, match="not one of"):
+        parse_rules("accuracy abs=0.1 tol=3")
+    with pytest.raises(DirectiveError, match="sets no tolerance"):
+        parse_rules("accuracy")
+    with pytest.raises(DirectiveError, match="not one of"):
+        parse_rules("rel=25")
+
+
+def test_the_diff_is_unified_and_names_both_sides():
+    verdict = compare("a\nparameters: 321\n", "a\nparameters: 320\n", EXACT)
+    diff = verdict.diff("docs/x.md:12 (shown)", "printed")
+    assert "--- docs/x.md:12 (shown)" in diff and "-parameters: 321" in diff and "+parameters: 320" in diff
