@@ -7,10 +7,12 @@ STAMP  := $(VENV)/.installed-$(FLAVOR)
 NODE_STAMP := node_modules/.installed
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: setup data test train serve build clean help
+.PHONY: setup data test test-full outputs train serve build clean help
 help:
 	@echo "make serve   build the site and serve it on http://$(HOST)"
 	@echo "make test    run the whole test suite (offline)"
+	@echo "make test-full  the suite plus the full-length experiments it shortens"
+	@echo "make outputs rerun the docs pages and rewrite the shown outputs that changed (ALL=1, PAGES=...)"
 	@echo "make train   train the book's convnet with the book's recipe"
 	@echo "make data    provision MNIST offline into data/mnist.npz"
 	@echo "make setup   create .venv with the pinned packages (GPU=1 for CUDA TensorFlow) and npm ci the site assets"
@@ -46,6 +48,17 @@ serve: setup
 test: data
 	$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; fi; exit $$status
+
+# The whole suite, plus the full-length experiments that the default run shortens or skips.
+test-full: data
+	$(PY) -m pytest --full $(PYTEST_ARGS)
+
+# Rerun the docs pages' blocks and rewrite, in place, each shown output that no longer matches what its
+# block prints. ALL=1 rewrites every shown output; PAGES="docs/a.md ..." limits the run to those pages.
+# Trained models are reused from runs/cache (keyed by code, data and settings) unless CONVNETS_CACHE says otherwise.
+outputs: data
+	CONVNETS_CACHE="$${CONVNETS_CACHE:-runs/cache}" $(PY) -m pytest -m page --update-outputs$(if $(ALL),=all) \
+		$(if $(PAGES),tests $(PAGES)) $(PYTEST_ARGS)
 
 clean:
 	rm -rf site .pytest_cache

@@ -8,6 +8,7 @@ import functools
 import html.parser
 import logging
 import os
+from collections import Counter
 from pathlib import Path
 
 PYTHON_CLASSES = {"language-python", "language-py", "language-python3", "language-pycon"}
@@ -112,3 +113,15 @@ def notebook_scripts(mkdocs_yml: Path) -> list[Path]:
         return []
     return sorted({Path(os.path.realpath(f.abs_src_path)) for f in files
                    if f.abs_src_path and f.abs_src_path.endswith(".py") and jupyter.should_include(f)})
+
+
+def blocks_not_run(page: Path, mkdocs_yml: Path, sources: list[str]) -> list[str]:
+    """The Python blocks a reader sees on `page` that are none of `sources` (the code the suite runs)."""
+    remaining = Counter(normalize_code(source) for source in sources)
+    missing = []
+    for code in rendered_python_blocks(page, mkdocs_yml):
+        if remaining[code] > 0:
+            remaining[code] -= 1
+        else:
+            missing.append(code)
+    return missing

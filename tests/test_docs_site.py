@@ -1,0 +1,78 @@
+"""Nothing escapes: every Python block of the built site runs in the suite, every skip says why, and
+every notebook script of the site runs standalone."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, run_script
+from pagetest.parse import display, markdown_parser, parse_page
+from pagetest.plugin import EXECUTED, BlockItem
+from pagetest.site import blocks_not_run, docs_pages, notebook_scripts
+
+MKDOCS = ROOT / "mkdocs.yml"
+PAGES = docs_pages(MKDOCS) if MKDOCS.exists() else sorted((ROOT / "docs").rglob("*.md"))
+SCRIPTS = notebook_scripts(MKDOCS) if MKDOCS.exists() else []
+FIXTURE_SITE = Path(__file__).parent / "fixtures" / "minisite"
+
+
+def blocks(page: Path, mkdocs_yml: Path = MKDOCS):
+    return parse_page(page, markdown_parser(), mkdocs_yml)
+
+
+def page_id(page: Path) -> str:
+    return str(page.relative_to(ROOT))
+
+
+def test_the_default_suite_collects_the_docs_pages(pytestconfig):
+    assert "docs" in pytestconfig.getini("testpaths")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_every_python_block_a_reader_sees_is_one_the_suite_runs(page):
+    missing = blocks_not_run(page, MKDOCS, [block.source for block in blocks(page)])
+    assert not missing, f"{page_id(page)}: the built page shows Python the suite never runs:\n\n" + \
+        "\n---\n".join(missing)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_every_skipped_block_says_why(page):
+    unexplained = [f"{block.where}: {problem}" for block in blocks(page) for problem in block.problems
+                   if "notest" in problem or "pycon" in problem]
+    assert not unexplained, "\n".join(unexplained)
+
+
+@pytest.mark.after_pages
+def test_every_runnable_block_of_the_site_ran_in_this_session(request):
+    if not any(isinstance(item, BlockItem) for item in request.session.items):
+        pytest.skip("no docs page was selected in this session; `make test` runs them all")
+    executed = request.config.stash[EXECUTED]
+    not_run = [block.where for page in PAGES for block in blocks(page)
+               if block.runs and (str(page.resolve()), block.line) not in executed]
+    assert not not_run, "these blocks did not run in this session:\n" + "\n".join(not_run)
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: display(script))
+def test_notebook_script_runs_standalone(script):
+    result = run_script(script.name, timeout=900)
+    assert result.returncode == 0, f"python code/{script.name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+
+
+def test_a_python_block_that_only_the_built_page_shows_is_caught(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURE_SITE, site)
+    (site / "docs" / "part.md").write_text("```python\nprint('pulled in by a snippet')\n```\n")
+    page = site / "docs" / "index.md"
+    page.write_text(page.read_text() + '\n--8<-- "docs/part.md"\n')
+    assert blocks_not_run(page, site / "mkdocs.yml", [b.source for b in blocks(page, site / "mkdocs.yml")]) == \
+        ["print('pulled in by a snippet')"]
+
+
+def test_every_python_block_of_the_fixture_site_is_found_with_its_embedded_code():
+    page = FIXTURE_SITE / "docs" / "index.md"
+    found = blocks(page, FIXTURE_SITE / "mkdocs.yml")
+    assert len(found) == 7
+    assert blocks_not_run(page, FIXTURE_SITE / "mkdocs.yml", [b.source for b in found]) == []
