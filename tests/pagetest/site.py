@@ -99,7 +99,7 @@ def normalize_code(code: str) -> str:
 def notebook_scripts(mkdocs_yml: Path) -> list[Path]:
     """The Python scripts mkdocs-jupyter turns into notebook pages, found as a build finds them."""
     from mkdocs.structure.files import get_files
-    from mkdocs_jupyter.plugin import Plugin as JupyterPlugin
+    from mkdocs_jupyter.plugin import NotebookFile
 
     config = site_config(mkdocs_yml)
     with contextlib.chdir(mkdocs_yml.parent):
@@ -108,11 +108,8 @@ def notebook_scripts(mkdocs_yml: Path) -> list[Path]:
         config = config.plugins.on_config(config)
         config.plugins.on_pre_build(config=config)
         files = config.plugins.on_files(get_files(config), config=config)
-    jupyter = next((plugin for plugin in config.plugins.values() if isinstance(plugin, JupyterPlugin)), None)
-    if jupyter is None:
-        return []
-    return sorted({Path(os.path.realpath(f.abs_src_path)) for f in files
-                   if f.abs_src_path and f.abs_src_path.endswith(".py") and jupyter.should_include(f)})
+    sources = [f.file.abs_src_path for f in files if isinstance(f, NotebookFile)]  # the wrapped file's source
+    return sorted({Path(os.path.realpath(source)) for source in sources if source and source.endswith(".py")})
 
 
 def blocks_not_run(page: Path, mkdocs_yml: Path, sources: list[str]) -> list[str]:
