@@ -100,3 +100,24 @@ def test_the_diff_is_unified_and_names_both_sides():
     verdict = compare("a\nparameters: 321\n", "a\nparameters: 320\n", EXACT)
     diff = verdict.diff("docs/x.md:12 (shown)", "printed")
     assert "--- docs/x.md:12 (shown)" in diff and "-parameters: 321" in diff and "+parameters: 320" in diff
+
+
+def test_a_regex_scope_covers_every_number_on_the_lines_it_finds():
+    rules = parse_rules("/misclassified/ abs=40")
+    assert compare("87 of 10,000 test digits are misclassified\n", "97 of 10,000 test digits are misclassified\n",
+                   rules).ok
+    assert not compare("87 of 10,000 digits are misclassified\n", "97 of 10,001 digits are misclassified\n",
+                       parse_rules("/misclassified/ abs=0")).ok
+    with pytest.raises(DirectiveError, match="not a regular expression"):
+        parse_rules("/mis(classified/ abs=1")
+
+
+def test_a_scoped_rule_that_covers_no_number_is_an_error():
+    verdict = compare("87 of 10,000 test digits are misclassified\n", "87 of 10,000 test digits are misclassified\n",
+                      parse_rules("misclassified abs=40"))
+    assert verdict.details == ("the rule `misclassified abs=40` covers no number of the shown output",)
+
+
+def test_table_borders_are_compared_while_progress_bars_are_not():
+    assert not compare("┏━━━━┳━━┓\n", "┏━━━┳━━━┓\n", EXACT).ok
+    assert compare("  1/938 ━━━━━━━━━━━━━━━━━━━━ 1s\n", "  1/938 ━━━━━━━━━━━━━━━━━━━━ 2s\n", EXACT).ok

@@ -1,15 +1,15 @@
 """Compare what a block printed with the output its page shows.
 
 Without a directive the comparison is exact, except for what changes from run to run by nature:
-timings (`9s`, `10ms/step`, `1:05`, `ETA: 3s`, `41.2 seconds`) and progress bars (`━━━`, `[===>...]`),
-which are masked on both sides. Runs of spaces count as one space, so a column that widens by a digit
+timings (`9s`, `10ms/step`, `1:05`, `ETA: 3s`, `41.2 seconds`) and progress bars (`938/938 ━━━`,
+`[===>...]`), which are masked on both sides; table borders such as `model.summary()`'s stay exact. Runs of spaces count as one space, so a column that widens by a digit
 does not fail a comparison that its numbers pass.
 
 The tolerance directive, on the one line between a Python block and its shown output:
 
     <!-- output: RULE; RULE; ... -->
     RULE    := [SCOPE] SETTING...
-    SCOPE   := WORD | "PHRASE"
+    SCOPE   := WORD | "PHRASE" | /REGEX/
     SETTING := abs=NUMBER      the printed number may differ from the shown one by at most NUMBER
              | rel=NUMBER%     ... by at most NUMBER percent of the shown one
              | min=NUMBER      the printed number must be at least NUMBER
@@ -21,10 +21,13 @@ parameter counts and epoch numbers stay exact). A scoped rule applies to every n
 that the scope labels: either the scope ends the text before the number on its line (`loss: 0.31`,
 `Test accuracy 0.991`, `val_loss=0.4`; whole words, any case), or the number sits in the column headed
 by the scope in an earlier line (same cell between `|` or `│` separators, else overlapping characters).
-The first scoped rule that labels a number wins over the unscoped rule. abs and rel together allow the
-larger of the two. Example, under a training log:
+A /REGEX/ scope applies to every number on the lines the regular expression finds (Python syntax; quote
+it if it has spaces: "/test digits/"). The first scoped rule that covers a number wins over the unscoped
+rule. abs and rel together allow the larger of the two. A scoped rule that covers no number of the
+shown output is an error, so a misspelt scope cannot pass silently. Examples:
 
     <!-- output: abs=0.005; loss rel=25%; accuracy abs=0.005 min=0.99 -->
+    <!-- output: /misclassified/ abs=40; digit any -->
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ MASKS = (
     (re.compile(r"(?<![\w.:])\d+(?::\d{2}){1,2}(?![\w:])"), "<time>"),
     (re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s?(?:ms|us|µs|ns|s|sec|secs|seconds|min|h)(?:/(?:step|sample|epoch))?"
                 r"(?![\w])"), "<time>"),
-    (re.compile(r"[━─]{3,}|\[[=>.]{3,}\]|[█▏▎▍▌▋▊▉]{2,}"), "<bar>"),
+    (re.compile(r"(?<=\d/)(\d+\s+)━+"), r"\1<bar>"),  # Keras: 938/938 ━━━━━━━━━━━━━━━━━━━━
+    (re.compile(r"\[[=>.]{3,}\]|[█▏▎▍▌▋▊▉]{2,}"), "<bar>"),  # older Keras, tqdm
 )
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])")
 SEPARATORS = "|│┃"
@@ -52,7 +56,7 @@ class DirectiveError(ValueError):
 
 @dataclass(frozen=True)
 class Rule:
-    scope: str | None = None
+    scope: str | None = None  # a label, or a /regular expression/ for whole lines
     abs: float | None = None
     rel: float | None = None  # a fraction: rel=25% is 0.25
     min: float | None = None
@@ -94,7 +98,7 @@ class Rules:
     def for_number(self, text: str, start: int, end: int, earlier: list[str]) -> Rule | None:
         """The rule for the number at text[start:end], whose earlier lines are `earlier`."""
         for rule in self.rules:
-            if rule.scope and _labels(rule.scope, text, start, end, earlier):
+            if rule.scope and _covers(rule.scope, text, start, end, earlier):
                 return rule
         decimal = any(c in text[start:end] for c in ".eE")
         return next((rule for rule in self.rules if rule.scope is None), None) if decimal else None
@@ -122,6 +126,11 @@ def parse_rules(body: str, where: str = "directive") -> Rules:
                 settings["rel"] = _number(value[:-1], word, where) / 100
             elif k == 0 and "=" not in word:
                 scope = word
+                if _is_regex(word):
+                    try:
+                        re.compile(word[1:-1])
+                    except re.error as error:
+                        raise DirectiveError(f"{where}: {word} is not a regular expression: {error}") from None
             else:
                 raise DirectiveError(f"{where}: {word!r} is not one of abs=N, rel=N%, min=N, max=N, any "
                                      "(a scope word may only come first)")
@@ -139,8 +148,14 @@ def _number(value: str, word: str, where: str) -> float:
         raise DirectiveError(f"{where}: {word!r} needs a number") from None
 
 
-def _labels(scope: str, text: str, start: int, end: int, earlier: list[str]) -> bool:
-    """Whether `scope` labels the number at text[start:end]: as the words before it, or as its column."""
+def _is_regex(scope: str) -> bool:
+    return len(scope) > 2 and scope.startswith("/") and scope.endswith("/")
+
+
+def _covers(scope: str, text: str, start: int, end: int, earlier: list[str]) -> bool:
+    """Whether `scope` covers the number at text[start:end]: by its line, its label or its column."""
+    if _is_regex(scope):
+        return re.search(scope[1:-1], text) is not None
     before = text[:start].rstrip(" \t:=")
     if re.search(rf"(?<!\w){re.escape(scope)}$", before, re.I):
         return True
@@ -222,7 +237,14 @@ def compare(shown: str, printed: str, rules: Rules) -> Verdict:
     else:
         for n, (line_a, line_b) in enumerate(zip(a, b)):
             details += _compare_line(n, line_a, line_b, a[:n], rules)
+    details += [f"the rule `{rule.describe()}` covers no number of the shown output" for rule in rules.rules
+                if rule.scope and a and not _covers_any(rule, a)]
     return Verdict(ok=not details, details=tuple(details), shown=tuple(a), printed=tuple(b))
+
+
+def _covers_any(rule: Rule, lines: list[str]) -> bool:
+    return any(_covers(rule.scope, line, m.start(), m.end(), lines[:n])
+               for n, line in enumerate(lines) for m in NUMBER.finditer(line))
 
 
 def _compare_line(n: int, shown: str, printed: str, earlier: list[str], rules: Rules) -> list[str]:

@@ -41,6 +41,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[REWRITTEN] = []
 
 
+@pytest.fixture(scope="session", autouse=True)
+def reproducible_session() -> None:
+    """Seeds and op determinism from the start, so models trained by any test (and cached for the pages)
+    come out the same run after run."""
+    execute.reproducible_start()
+
+
 @pytest.hookimpl
 def pytest_markdown_docs_markdown_it():
     """The parser pytest-markdown-docs and our collector read pages with."""
