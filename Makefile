@@ -7,13 +7,15 @@ STAMP  := $(VENV)/.installed-$(FLAVOR)
 NODE_STAMP := node_modules/.installed
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: setup data test test-full outputs train serve build clean help
+.PHONY: setup data test test-full outputs train figures pooling-experiment serve build clean help
 help:
 	@echo "make serve   build the site and serve it on http://$(HOST)"
 	@echo "make test    run the whole test suite (offline)"
 	@echo "make test-full  the suite plus the full-length experiments it shortens"
 	@echo "make outputs rerun the docs pages and rewrite the shown outputs that changed (ALL=1, PAGES=...)"
 	@echo "make train   train the book's convnet with the book's recipe"
+	@echo "make figures regenerate every figure of the site in snaps/"
+	@echo "make pooling-experiment  rerun the pooling experiment in full (snaps/pooling_experiment.json)"
 	@echo "make data    provision MNIST offline into data/mnist.npz"
 	@echo "make setup   create .venv with the pinned packages (GPU=1 for CUDA TensorFlow) and npm ci the site assets"
 
@@ -37,6 +39,14 @@ data: setup
 
 train: data
 	$(PY) code/train.py $(ARGS)
+
+# Every figure of the site, drawn into snaps/; trained models come from runs/cache (trained once if missing).
+figures: data
+	$(PY) code/make_figures.py $(ARGS)
+
+# The pooling experiment in full: four models, the book's 5 epochs, 3 seeds each (long on a CPU).
+pooling-experiment: data
+	$(PY) code/pooling_experiment.py --seeds 3 $(ARGS)
 
 build: setup
 	$(PY) -m mkdocs build --strict
