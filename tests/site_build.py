@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import posixpath
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE_DIR = ROOT / "build" / "site-test"
 CONFIG = ROOT / "mkdocs.yml"
 # Elements and attributes whose URL the browser fetches while it shows the page.
 FETCHED = {
@@ -58,7 +60,7 @@ class ParsedPage:
     @property
     def url_path(self) -> str:
         """The page's path under the site root, as a browser sees it ("padding/index.html")."""
-        return self.path.relative_to(SITE_DIR).as_posix()
+        return self.path.relative_to(built_site()).as_posix()
 
 
 class _PageParser(HTMLParser):
@@ -134,25 +136,27 @@ class _PageParser(HTMLParser):
 
 
 @functools.cache
-def _build() -> tuple[int, str]:
-    """Run `mkdocs build --strict` into build/site-test/ once; the exit status and the output's tail."""
+def _build() -> tuple[int, str, Path]:
+    """Run `mkdocs build --strict` once, into a temporary folder removed at exit; status, output's tail, folder."""
+    site = Path(tempfile.mkdtemp(prefix="convnets-site-"))
+    atexit.register(shutil.rmtree, site, ignore_errors=True)
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--config-file", str(CONFIG), "--site-dir", str(SITE_DIR)],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(CONFIG), "--site-dir", str(site)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         env=env,
     )
-    return result.returncode, (result.stdout + result.stderr)[-4000:]
+    return result.returncode, (result.stdout + result.stderr)[-4000:], site
 
 
 def built_site() -> Path:
     """The site built strictly from mkdocs.yml; fails with mkdocs's own output when the build fails."""
-    status, output = _build()
+    status, output, site = _build()
     if status != 0:
         raise AssertionError(f"mkdocs build --strict failed with exit {status}:\n{output}")
-    return SITE_DIR
+    return site
 
 
 @functools.cache
@@ -213,7 +217,7 @@ def resolve(page: ParsedPage, url: str) -> tuple[Path | None, str]:
     absolute = posixpath.normpath(unquote(absolute)) + ("/" if absolute.endswith("/") else "")
     if not (absolute + "/").startswith(prefix):
         return None, parts.fragment
-    target = SITE_DIR / absolute[len(prefix) :]
+    target = built_site() / absolute[len(prefix) :]
     if target.is_dir():
         target = target / "index.html"
     return target, unquote(parts.fragment)
