@@ -1,0 +1,67 @@
+"""The from-scratch NumPy convolution and max pooling agree with Keras's layers."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from convnets.numpy_ops import conv2d, extract_patches, max_pool2d, pad_same
+
+CASES = [  # (height, width, channels in, channels out, window, stride, padding)
+    (5, 5, 1, 1, 3, 1, "valid"),
+    (5, 5, 1, 1, 3, 1, "same"),
+    (5, 5, 1, 1, 3, 2, "valid"),
+    (28, 28, 1, 32, 3, 1, "valid"),
+    (13, 11, 32, 64, 3, 1, "valid"),
+    (9, 10, 3, 4, 5, 2, "same"),
+    (8, 7, 2, 3, 2, 3, "same"),
+    (6, 6, 4, 2, 1, 1, "valid"),
+]
+
+
+def random_image(rows: int, cols: int, channels: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(rows, cols, channels)).astype("float32")
+
+
+@pytest.mark.parametrize("rows, cols, c_in, c_out, k, s, padding", CASES)
+def test_conv2d_matches_keras_with_the_same_weights(rows, cols, c_in, c_out, k, s, padding):
+    layer = keras.layers.Conv2D(c_out, kernel_size=k, strides=s, padding=padding, bias_initializer="random_normal")
+    images = np.stack([random_image(rows, cols, c_in, seed) for seed in range(3)])
+    expected = np.asarray(layer(images))
+    kernel, bias = (np.asarray(weight) for weight in layer.get_weights())
+    ours = np.stack([conv2d(image, kernel, bias, strides=s, padding=padding) for image in images])
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("rows, cols, c_in, c_out, k, s, padding", CASES)
+def test_max_pool2d_matches_max_pooling2d(rows, cols, c_in, c_out, k, s, padding):  # c_out unused: no weights
+    layer = keras.layers.MaxPooling2D(pool_size=k, strides=s, padding=padding)
+    images = np.stack([random_image(rows, cols, c_in, seed) for seed in range(3)])
+    expected = np.asarray(layer(images))
+    ours = np.stack([max_pool2d(image, size=k, strides=s, padding=padding) for image in images])
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, atol=1e-5, rtol=0)
+
+
+def test_max_pool_stride_defaults_to_its_window():
+    image = random_image(26, 26, 32, seed=4)
+    expected = np.asarray(keras.layers.MaxPooling2D(pool_size=2)(image[np.newaxis]))[0]
+    assert max_pool2d(image).shape == (13, 13, 32)
+    np.testing.assert_allclose(max_pool2d(image), expected, atol=1e-5)
+
+
+def test_patches_are_the_windows_in_reading_order():
+    image = np.arange(25, dtype="float32").reshape(5, 5, 1)
+    patches = extract_patches(image, 3, 2)
+    assert patches.shape == (2, 2, 3, 3, 1)
+    np.testing.assert_array_equal(patches[0, 1, :, :, 0], image[0:3, 2:5, 0])
+    np.testing.assert_array_equal(patches[1, 0, :, :, 0], image[2:5, 0:3, 0])
+
+
+def test_same_padding_of_a_max_pool_never_wins():
+    image = -np.ones((3, 3, 1), dtype="float32")
+    padded = pad_same(image, 2, 2, fill=-np.inf)
+    assert padded.shape == (4, 4, 1) and np.isneginf(padded[-1]).all()
+    np.testing.assert_array_equal(max_pool2d(image, 2, padding="same"), -np.ones((2, 2, 1)))
