@@ -1,0 +1,307 @@
+"""The site's figures, drawn with matplotlib from real data, real models and the NumPy operations."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import keras  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from convnets.numpy_ops import conv2d, extract_patches, max_pool2d  # noqa: E402
+from convnets.shapes import output_size, receptive_fields, same_padding, window_layers  # noqa: E402
+
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")  # one per highlighted window
+PASTELS = ("#c6dbef", "#fcbba1", "#c7e9c0", "#fdd0a2")
+PAD_FILL = "#e6e6e6"
+INK = "#222222"
+DPI = 110
+
+
+def save(figure: plt.Figure, path: Path) -> None:
+    """Write a figure as a PNG on a white background, so that it reads the same in light and dark mode."""
+    tmp = path.with_name(f".partial-{path.name}")
+    figure.savefig(tmp, dpi=DPI, format="png", facecolor="white", bbox_inches="tight", pad_inches=0.08,
+                   pil_kwargs={"optimize": True})
+    plt.close(figure)
+    tmp.replace(path)
+
+
+def bare(axes: plt.Axes, title: str = "") -> None:
+    """No ticks and no frame, only a title."""
+    axes.set(xticks=[], yticks=[])
+    axes.set_title(title, fontsize=10)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+
+
+def show_digit(axes: plt.Axes, digit: np.ndarray, title: str = "") -> None:
+    """A 28×28 digit in gray levels, without ticks."""
+    axes.imshow(digit, cmap="gray_r", vmin=0, vmax=255)
+    axes.set(xticks=[], yticks=[])
+    axes.set_title(title, fontsize=10)
+
+
+def outline(axes: plt.Axes, top: float, left: float, size: float, color: str, inset: float = 0.0,
+            width: float = 2.5) -> None:
+    """Draw the border of a square window whose top-left cell is (top, left), in image coordinates."""
+    axes.add_patch(Rectangle((left - 0.5 + inset, top - 0.5 + inset), size - 2 * inset, size - 2 * inset,
+                             fill=False, edgecolor=color, linewidth=width))
+
+
+def number_grid(axes: plt.Axes, values: np.ndarray, fills: np.ndarray | None = None, fmt: str = "{:g}",
+                title: str = "", bold: np.ndarray | None = None) -> None:
+    """A small matrix drawn as a table of cells, each with its value written in it."""
+    rows, cols = values.shape
+    for i in range(rows):
+        for j in range(cols):
+            fill = "white" if fills is None else fills[i][j]
+            axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=fill, edgecolor="#888888"))
+            weight = "bold" if bold is not None and bold[i, j] else "normal"
+            axes.text(j, i, fmt.format(values[i, j]), ha="center", va="center", color=INK, fontsize=11,
+                      fontweight=weight)
+    axes.set(xlim=(-0.6, cols - 0.4), ylim=(rows - 0.4, -0.6), aspect="equal")
+    bare(axes, title)
+
+
+def between(figure: plt.Figure, left: plt.Axes, right: plt.Axes, symbol: str) -> None:
+    """Write an operator such as → or × halfway between two panels."""
+    a, b = left.get_position(), right.get_position()
+    figure.text((a.x1 + b.x0) / 2, (a.y0 + a.y1) / 2, symbol, ha="center", va="center", fontsize=18, color=INK)
+
+
+# --- The convolution chapter -------------------------------------------------------------------------------------
+
+def local_patterns(path: Path, digit: np.ndarray, corners: list[tuple[int, int]], size: int = 7) -> None:
+    """A digit with a few small windows outlined, each also enlarged: edges and strokes are local patterns."""
+    columns = math.ceil(len(corners) / 2)
+    figure = plt.figure(figsize=(3.2 + 1.45 * columns, 3.2))
+    grid = figure.add_gridspec(2, columns + 1, width_ratios=[2.2] + [1] * columns, wspace=0.15, hspace=0.15)
+    whole = figure.add_subplot(grid[:, 0])
+    show_digit(whole, digit, "a test digit, 28×28")
+    for index, (top, left) in enumerate(corners):
+        color = COLORS[index % len(COLORS)]
+        outline(whole, top, left, size, color)
+        crop = figure.add_subplot(grid[index // columns, 1 + index % columns])
+        crop.imshow(digit[top:top + size, left:left + size], cmap="gray_r", vmin=0, vmax=255)
+        crop.set(xticks=[], yticks=[])
+        for spine in crop.spines.values():
+            spine.set(edgecolor=color, linewidth=3)
+    save(figure, path)
+
+
+def global_and_local(path: Path, dense: keras.Model, convnet: keras.Model, count: int = 6) -> None:
+    """What one unit looks at: a Dense unit weighs all 784 pixels, a Conv2D filter 3×3 of them."""
+    dense_weights = np.asarray(dense.get_layer(index=2).get_weights()[0])  # (784, 512)
+    kernels = np.asarray(first_conv(convnet).get_weights()[0])          # (3, 3, 1, 32)
+    figure, axes = plt.subplots(2, count, figsize=(1.35 * count, 3.0), gridspec_kw={"hspace": 0.35})
+    for column in range(count):
+        template = dense_weights[:, column].reshape(28, 28)
+        bound = np.abs(template).max()
+        axes[0, column].imshow(template, cmap="RdBu_r", vmin=-bound, vmax=bound)
+        kernel = kernels[:, :, 0, column]
+        bound = np.abs(kernel).max()
+        axes[1, column].imshow(kernel, cmap="RdBu_r", vmin=-bound, vmax=bound)
+        for row in (0, 1):
+            axes[row, column].set(xticks=[], yticks=[])
+    axes[0, 0].set_ylabel("Dense\n28×28", fontsize=10)
+    axes[1, 0].set_ylabel("Conv2D\n3×3", fontsize=10)
+    figure.suptitle("Trained weights: red is positive, blue negative", fontsize=10)
+    save(figure, path)
+
+
+def strongest_filter(kernels: np.ndarray, biases: np.ndarray, image: np.ndarray) -> int:
+    """The first-layer filter whose ReLU response to an image has the highest peak."""
+    responses = np.maximum(conv2d(image, kernels, biases), 0)
+    return int(responses.max(axis=(0, 1)).argmax())
+
+
+def translation(path: Path, convnet: keras.Model, digit: np.ndarray, canvas: int = 40) -> None:
+    """One learned filter finds the same stroke wherever the digit is: its response map moves with the digit."""
+    kernels, biases = (np.asarray(w) for w in first_conv(convnet).get_weights())
+    index = strongest_filter(kernels, biases, digit[:, :, np.newaxis].astype("float32") / 255)
+    offset = canvas - digit.shape[0]
+    figure, axes = plt.subplots(2, 2, figsize=(5.4, 5.6), gridspec_kw={"hspace": 0.25, "wspace": 0.1})
+    for column, (top, left) in enumerate([(0, 0), (offset, offset)]):
+        picture = np.zeros((canvas, canvas), dtype=digit.dtype)
+        picture[top:top + digit.shape[0], left:left + digit.shape[1]] = digit
+        response = np.maximum(conv2d(picture[:, :, np.newaxis].astype("float32") / 255, kernels, biases), 0)
+        response = response[:, :, index]
+        peak = np.unravel_index(response.argmax(), response.shape)
+        show_digit(axes[0, column], picture, f"the digit at ({top}, {left})")
+        outline(axes[0, column], peak[0], peak[1], 3, COLORS[1])
+        axes[1, column].imshow(response, cmap="magma", vmin=0)
+        outline(axes[1, column], peak[0], peak[1], 1, "#17becf", width=2)
+        axes[1, column].set(xticks=[], yticks=[])
+        axes[1, column].set_title(f"filter {index}: strongest at ({peak[0]}, {peak[1]})", fontsize=10)
+    save(figure, path)
+
+
+def hierarchy(path: Path, digit: np.ndarray, convnet: keras.Model) -> None:
+    """The regions that one unit of each Conv2D layer sees, nested around the same point of a digit."""
+    layers = window_layers(convnet)
+    sizes = receptive_fields([(k, s) for _, k, s in layers])
+    jumps = np.cumprod([s for _, _, s in layers])  # input pixels between neighbouring units of each layer
+    convs = [(size, jump) for (kind, _, _), size, jump in zip(layers, sizes, jumps) if kind == "Conv2D"]
+    centre = 13.5
+    figure, axes = plt.subplots(1, len(convs) + 1, figsize=(2.3 * (len(convs) + 1), 2.8),
+                                gridspec_kw={"width_ratios": [1.4] + [1] * len(convs)})
+    show_digit(axes[0], digit, "the input")
+    for index, (size, jump) in enumerate(convs):
+        unit = max(0, round((centre - (size - 1) / 2) / jump))  # the unit whose region is nearest the centre
+        top = unit * jump
+        color = COLORS[index]
+        outline(axes[0], top, top, size, color, inset=0.1 * index)
+        axes[index + 1].imshow(digit[top:top + size, top:top + size], cmap="gray_r", vmin=0, vmax=255)
+        axes[index + 1].set(xticks=[], yticks=[])
+        axes[index + 1].set_title(f"Conv2D layer {index + 1}\nsees {size}×{size} pixels", fontsize=10)
+        for spine in axes[index + 1].spines.values():
+            spine.set(edgecolor=color, linewidth=3)
+    save(figure, path)
+
+
+# --- Patches, padding and strides --------------------------------------------------------------------------------
+
+def patch_locations(path: Path, n: int, k: int, s: int, padding: str, examples: list[tuple[int, int]]) -> None:
+    """An n×n input (padded if "same") with every patch centre dotted, some patches outlined, and the output."""
+    before, after = same_padding(n, k, s) if padding == "same" else (0, 0)
+    side, out = n + before + after, output_size(n, k, s, padding)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(0.55 * (side + out) + 1.4, 0.55 * side + 0.9),
+                                         gridspec_kw={"width_ratios": [side, out], "wspace": 0.35})
+    fills = [[PAD_FILL if not (before <= i < before + n and before <= j < before + n) else "white"
+              for j in range(side)] for i in range(side)]
+    for i in range(side):
+        for j in range(side):
+            left.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=fills[i][j], edgecolor="#999999"))
+            if fills[i][j] == PAD_FILL:
+                left.text(j, i, "0", ha="center", va="center", color="#777777", fontsize=9)
+    centres = [(i * s + k // 2, j * s + k // 2) for i in range(out) for j in range(out)]
+    left.plot([c for _, c in centres], [r for r, _ in centres], "o", color=INK, markersize=4)
+    out_fills = [["white"] * out for _ in range(out)]
+    for index, (i, j) in enumerate(examples):
+        outline(left, i * s, j * s, k, COLORS[index], inset=0.06 + 0.05 * index)
+        out_fills[i][j] = PASTELS[index % len(PASTELS)]
+    left.set(xlim=(-0.6, side - 0.4), ylim=(side - 0.4, -0.6), aspect="equal")
+    padded = f"{n}×{n} input, padded to {side}×{side}" if padding == "same" else f"{n}×{n} input"
+    bare(left, f'{padded}, {k}×{k} windows, stride {s}')
+    labels = np.array([[f"{i},{j}" for j in range(out)] for i in range(out)], dtype=object)
+    number_grid(right, labels, fills=out_fills, fmt="{}",
+                title=f"output {out}×{out}:\n{out * out} patches")
+    for index, (i, j) in enumerate(examples):
+        outline(right, i, j, 1, COLORS[index], inset=0.06)
+    save(figure, path)
+
+
+def convolution_steps(path: Path, image: np.ndarray, kernel: np.ndarray, at: tuple[int, int]) -> None:
+    """Convolution as three steps: take a patch, multiply it by the kernel and sum, write the sum in the output."""
+    k = kernel.shape[0]
+    output = conv2d(image[:, :, np.newaxis], kernel[:, :, np.newaxis, np.newaxis], np.zeros(1))[:, :, 0]
+    patch = extract_patches(image[:, :, np.newaxis], k)[at][:, :, 0]
+    products = patch * kernel
+    figure, axes = plt.subplots(1, 5, figsize=(13, 3.2), gridspec_kw={"width_ratios": [5, 3, 3, 3, 3], "wspace": 0.45})
+    number_grid(axes[0], image, title=f"input {image.shape[0]}×{image.shape[1]}")
+    outline(axes[0], at[0], at[1], k, COLORS[0])
+    number_grid(axes[1], patch, fills=[[PASTELS[0]] * k] * k, title="1. one 3×3 patch")
+    number_grid(axes[2], kernel, fills=[[PASTELS[2]] * k] * k, fmt="{:+g}", title="2. the kernel")
+    number_grid(axes[3], products, fmt="{:+g}", title=f"3. multiply, then sum:\n{products.sum():g}")
+    fills = [[PASTELS[1] if (i, j) == at else "white" for j in range(output.shape[1])] for i in range(output.shape[0])]
+    number_grid(axes[4], output, fills=fills, title=f"4. output map {output.shape[0]}×{output.shape[1]}")
+    outline(axes[4], at[0], at[1], 1, COLORS[1], inset=0.04)
+    figure.canvas.draw()
+    for left, right, symbol in [(0, 1, "→"), (1, 2, "×"), (2, 3, "="), (3, 4, "→")]:
+        between(figure, axes[left], axes[right], symbol)
+    save(figure, path)
+
+
+# --- Max pooling ---------------------------------------------------------------------------------------------
+
+def max_pooling(path: Path, values: np.ndarray, size: int = 2) -> None:
+    """2×2 max pooling with stride 2 on a small map of numbers: each window keeps its largest value."""
+    pooled = max_pool2d(values[:, :, np.newaxis].astype(float), size)[:, :, 0]
+    rows, cols = values.shape
+    fills = [[PASTELS[(i // size * (cols // size) + j // size) % len(PASTELS)] for j in range(cols)] for i in range(rows)]
+    bold = np.zeros(values.shape, dtype=bool)
+    for i in range(pooled.shape[0]):
+        for j in range(pooled.shape[1]):
+            window = values[i * size:(i + 1) * size, j * size:(j + 1) * size]
+            r, c = np.unravel_index(window.argmax(), window.shape)
+            bold[i * size + r, j * size + c] = True
+    out_fills = [[fills[i * size][j * size] for j in range(pooled.shape[1])] for i in range(pooled.shape[0])]
+    figure, axes = plt.subplots(1, 2, figsize=(6.2, 3.2), gridspec_kw={"width_ratios": [rows, pooled.shape[0]],
+                                                                        "wspace": 0.6})
+    number_grid(axes[0], values, fills=fills, bold=bold, title=f"input {rows}×{cols}, one channel")
+    number_grid(axes[1], pooled, fills=out_fills, bold=np.ones(pooled.shape, dtype=bool),
+                title=f"max pooled {pooled.shape[0]}×{pooled.shape[1]}")
+    figure.canvas.draw()
+    between(figure, axes[0], axes[1], "→")
+    save(figure, path)
+
+
+def receptive_field_growth(path: Path, digit: np.ndarray, pooled: keras.Model, unpooled: keras.Model) -> None:
+    """The input region one unit of each Conv2D layer sees, with max pooling and without."""
+    figure, axes = plt.subplots(1, 2, figsize=(7.0, 4.2), gridspec_kw={"wspace": 0.08})
+    for axes_, model, label in [(axes[0], pooled, "with max pooling"), (axes[1], unpooled, "without pooling")]:
+        layers = window_layers(model)
+        sizes = receptive_fields([(k, s) for _, k, s in layers])
+        convs = [size for (kind, _, _), size in zip(layers, sizes) if kind == "Conv2D"]
+        show_digit(axes_, digit, f"{label}: " + " → ".join(f"{size}×{size}" for size in convs))
+        for index, size in enumerate(convs):
+            top = (digit.shape[0] - size) // 2
+            outline(axes_, top, top, size, COLORS[index], width=3)
+    handles = [plt.Line2D([], [], color=COLORS[index], linewidth=3) for index in range(len(convs))]
+    figure.legend(handles, [f"Conv2D layer {index + 1}" for index in range(len(convs))], loc="lower center",
+                  ncol=len(convs), frameon=False, fontsize=10, bbox_to_anchor=(0.5, -0.02))
+    save(figure, path)
+
+
+# --- The trained convnet -------------------------------------------------------------------------------------
+
+def first_conv(model: keras.Model) -> keras.layers.Conv2D:
+    """The model's first Conv2D layer."""
+    return next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+
+
+def first_layer_filters(path: Path, convnet: keras.Model, columns: int = 8) -> None:
+    """The 32 learned 3×3 kernels of the first Conv2D layer, red positive and blue negative."""
+    kernels = np.asarray(first_conv(convnet).get_weights()[0])[:, :, 0, :]
+    count = kernels.shape[-1]
+    rows = math.ceil(count / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(1.0 * columns, 1.05 * rows))
+    bound = np.abs(kernels).max()
+    for index, axes_ in enumerate(axes.flat):
+        axes_.set(xticks=[], yticks=[])
+        if index < count:
+            axes_.imshow(kernels[:, :, index], cmap="RdBu_r", vmin=-bound, vmax=bound)
+            axes_.set_title(str(index), fontsize=8, pad=2)
+        else:
+            axes_.set_visible(False)
+    save(figure, path)
+
+
+def feature_maps(path: Path, convnet: keras.Model, digit: np.ndarray, per_layer: int = 8) -> None:
+    """The most active channels of each Conv2D layer for one test digit."""
+    convs = [layer for layer in convnet.layers if isinstance(layer, keras.layers.Conv2D)]
+    probe = keras.Model(convnet.inputs[0], [layer.output for layer in convs])
+    maps = probe(digit[np.newaxis, :, :, np.newaxis].astype("float32") / 255)
+    figure, axes = plt.subplots(len(convs), per_layer + 1, figsize=(1.2 * (per_layer + 1), 1.45 * len(convs)),
+                                gridspec_kw={"hspace": 0.45, "wspace": 0.08})
+    for row, activation in enumerate(maps):
+        activation = np.asarray(activation)[0]
+        strongest = np.argsort(activation.mean(axis=(0, 1)))[::-1][:per_layer]
+        if row == 0:
+            show_digit(axes[row, 0], digit, "input")
+        else:
+            axes[row, 0].set_visible(False)
+        height, width, channels = activation.shape
+        axes[row, 1].set_title(f"Conv2D {row + 1}: {height}×{width}×{channels}, the {per_layer} most active channels",
+                               fontsize=9, loc="left")
+        for column, channel in enumerate(strongest, start=1):
+            axes[row, column].imshow(activation[:, :, channel], cmap="magma", vmin=0)
+            axes[row, column].set(xticks=[], yticks=[])
+            axes[row, column].set_xlabel(f"ch {channel}", fontsize=8, labelpad=1)
+    save(figure, path)

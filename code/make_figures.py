@@ -1,0 +1,133 @@
+"""Regenerate every figure of the site, as PNG files in snaps/ (or --output DIR).
+
+The figures that show trained weights use the book's convnet and dense baseline, trained once with the
+book's recipe and then reused from the cache in runs/cache. --quick trains them for one epoch on 2,000
+images instead, which is enough to check that every figure still draws.
+
+examples:
+    python code/make_figures.py                      # every figure, into snaps/
+    python code/make_figures.py --only max_pooling   # one figure
+    python code/make_figures.py --quick --output /tmp/figures
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from functools import cached_property
+from pathlib import Path
+from typing import Callable
+
+from convnets.cli import OneLineParser, fail
+from convnets.devices import prepare_environment
+from convnets.paths import SNAPS_DIR
+
+DIGIT = 1  # the test set's second image, a 2
+QUICK = {"limit": 2000, "overrides": {"epochs": 1}}
+TRAINED = ("global_and_local", "translation", "first_layer_filters", "feature_maps", "training_curves")
+
+
+class Sources:
+    """What the figures are drawn from, each loaded or trained only when a figure first needs it."""
+
+    def __init__(self, quick: bool) -> None:
+        self.changes = QUICK if quick else {}
+
+    @cached_property
+    def digit(self):
+        from convnets.data import load_mnist
+
+        return load_mnist()[1][0][DIGIT]
+
+    def trained(self, name: str) -> tuple:
+        from convnets.cache import trained
+
+        return trained(name, "book", **self.changes)
+
+    @cached_property
+    def convnet(self):
+        return self.trained("convnet")[0]
+
+    @cached_property
+    def dense(self):
+        return self.trained("dense")[0]
+
+
+def toy_image():
+    """A 5×5 image of small integers with a vertical edge between its third and fourth columns."""
+    import numpy as np
+
+    image = np.random.default_rng(3).integers(0, 3, size=(5, 5)).astype(float)
+    image[:, 3:] += 5
+    return image
+
+
+def figure_jobs() -> dict[str, Callable[[Sources, Path], None]]:
+    """Every figure: its file name (without .png) and how to draw it."""
+    import numpy as np
+
+    from convnets import figures, models
+    from convnets.plots import plot_training_curves
+
+    edge = np.array([[-1.0, 0.0, 1.0]] * 3)  # responds to dark-to-bright vertical edges
+
+    def training_curves(sources: Sources, path: Path) -> None:
+        histories = {name: sources.trained(name)[1]["history"] for name in ("dense", "convnet")}
+        plot_training_curves(histories, path, title="Dense baseline against convnet, book recipe")
+
+    return {
+        "local_patterns": lambda src, path: figures.local_patterns(
+            path, src.digit, [(3, 9), (4, 14), (10, 10), (16, 7), (17, 19)]),
+        "global_and_local": lambda src, path: figures.global_and_local(path, src.dense, src.convnet),
+        "translation": lambda src, path: figures.translation(path, src.convnet, src.digit),
+        "hierarchy": lambda src, path: figures.hierarchy(path, src.digit, models.build_convnet()),
+        "convolution_steps": lambda src, path: figures.convolution_steps(path, toy_image(), edge, at=(1, 1)),
+        "patches_valid": lambda src, path: figures.patch_locations(path, 5, 3, 1, "valid", [(0, 0), (1, 1), (2, 2)]),
+        "patches_same": lambda src, path: figures.patch_locations(path, 5, 3, 1, "same", [(0, 0), (2, 2), (4, 4)]),
+        "patches_strided": lambda src, path: figures.patch_locations(
+            path, 5, 3, 2, "valid", [(0, 0), (0, 1), (1, 0), (1, 1)]),
+        "max_pooling": lambda src, path: figures.max_pooling(
+            path, np.random.default_rng(8).integers(0, 10, size=(4, 4))),
+        "receptive_fields": lambda src, path: figures.receptive_field_growth(
+            path, src.digit, models.build_convnet(), models.build_convnet_no_max_pool()),
+        "first_layer_filters": lambda src, path: figures.first_layer_filters(path, src.convnet),
+        "feature_maps": lambda src, path: figures.feature_maps(path, src.convnet, src.digit),
+        "training_curves": training_curves,
+    }
+
+
+def parse_args(argv: list[str] | None, names: list[str]) -> argparse.Namespace:
+    parser = OneLineParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2],
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--output", type=Path, default=SNAPS_DIR, help="folder for the PNG files (default: snaps/)")
+    parser.add_argument("--only", choices=names, action="append", metavar="NAME",
+                        help=f"draw only this figure (repeatable): {', '.join(names)}")
+    parser.add_argument("--quick", action="store_true", help="models trained for one epoch on 2,000 images")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    prepare_environment("cpu")
+    from convnets.data import DataError
+
+    jobs = figure_jobs()
+    args = parse_args(argv, list(jobs))
+    if args.output.exists() and not args.output.is_dir():
+        fail(f"--output is a file, not a folder: {args.output}")
+    args.output.mkdir(parents=True, exist_ok=True)
+    sources = Sources(args.quick)
+    start = time.perf_counter()
+    for name in args.only or jobs:
+        path = args.output / f"{name}.png"
+        try:
+            jobs[name](sources, path)
+        except DataError as error:
+            fail(str(error))
+        print(f"{path}  {path.stat().st_size / 1024:.0f} KB")
+    print(f"Drew {len(args.only or jobs)} figure(s) in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The figures in snaps/: every one the pages show exists, and `make figures` (code/make_figures.py) redraws each."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from matplotlib import image
+
+from helpers import ROOT, run_script
+
+SNAPS = ROOT / "snaps"
+MAX_BYTES = 300 * 1024
+REFERENCE = re.compile(r"\]\(snaps/([\w.-]+\.png)\)")
+
+
+def referenced_figures() -> dict[str, list[str]]:
+    """snaps/ file name -> the docs pages that show it."""
+    found: dict[str, list[str]] = {}
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        for name in REFERENCE.findall(page.read_text(encoding="utf-8")):
+            found.setdefault(name, []).append(page.name)
+    return found
+
+
+def figure_names() -> list[str]:
+    from make_figures import figure_jobs
+
+    return sorted(f"{name}.png" for name in figure_jobs())
+
+
+@pytest.fixture(scope="module")
+def quick_figures(tmp_path_factory):
+    """Every figure drawn again by `make_figures.py --quick` into a fresh folder."""
+    folder = tmp_path_factory.mktemp("figures")
+    result = run_script("make_figures.py", "--quick", "--output", str(folder))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return folder
+
+
+def test_every_figure_the_pages_show_exists_and_is_drawn_by_make_figures():
+    shown = referenced_figures()
+    assert shown, "no page shows a figure from snaps/"
+    missing = sorted(name for name in shown if not (SNAPS / name).is_file())
+    assert not missing, f"pages show figures that snaps/ lacks (run `make figures`): {missing}"
+    assert sorted(shown) == figure_names(), "every figure make_figures draws is shown on a page, and only those"
+
+
+def test_snaps_holds_exactly_the_figures_make_figures_draws():
+    assert sorted(path.name for path in SNAPS.glob("*.png")) == figure_names()
+
+
+@pytest.mark.parametrize("name", figure_names())
+def test_committed_figure_is_small_and_opaque(name):
+    path = SNAPS / name
+    assert path.stat().st_size < MAX_BYTES, f"{name} is {path.stat().st_size / 1024:.0f} KB"
+    pixels = image.imread(path)
+    if pixels.shape[-1] == 4:  # an alpha channel: it must be fully opaque, so dark mode shows no holes
+        assert pixels[..., 3].min() == 1.0
+    assert pixels[:3, :3, :3].mean() > 0.95, "figures have a white background, readable in light and dark mode"
+
+
+def test_make_figures_quick_redraws_every_figure(quick_figures):
+    assert sorted(path.name for path in quick_figures.glob("*.png")) == figure_names()
+    for path in quick_figures.glob("*.png"):
+        assert 0 < path.stat().st_size < MAX_BYTES
+        assert image.imread(path).shape[0] > 100
+
+
+def test_figures_without_trained_weights_are_redrawn_identically(quick_figures):
+    from make_figures import TRAINED
+
+    stale = []
+    for name in figure_names():
+        if name.removesuffix(".png") in TRAINED:
+            continue
+        committed, fresh = image.imread(SNAPS / name), image.imread(quick_figures / name)
+        if committed.shape != fresh.shape or not np.array_equal(committed, fresh):
+            stale.append(name)
+    assert not stale, f"snaps/ figures that no longer match their code (run `make figures`): {stale}"
+
+
+def test_unknown_figure_is_a_one_line_error():
+    result = run_script("make_figures.py", "--only", "nope", "--output", str(ROOT / "build" / "never"))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "invalid choice: 'nope'" in result.stderr
