@@ -1,0 +1,196 @@
+"""The site's sources and build: configuration conventions, embedded code, chapter structure, notebooks."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from helpers import ROOT
+from site_build import built_site
+
+DOCS = ROOT / "docs"
+CHAPTERS = ["first-convnet.md", "convolution.md", "padding.md", "strides.md", "max-pooling.md"]
+COMPANIONS = ["first_convnet.py", "convolution.py", "padding.py", "strides.py", "max_pooling.py"]
+FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
+SNIPPET = re.compile(r'^--8<-- "(?P<path>[^":]+):(?P<section>[\w-]+)"$')
+MARKER = re.compile(r"# --8<-- \[(start|end):([\w-]+)\]")
+
+
+class _Loader(yaml.SafeLoader):
+    """Reads mkdocs.yml as written: `!ENV NAME` stays the variable's name, `!!python/name:x` the string x."""
+
+
+_Loader.add_constructor("!ENV", lambda loader, node: f"${loader.construct_scalar(node)}")
+_Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: suffix)
+
+
+def config() -> dict:
+    return yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader)
+
+
+def extension(name: str) -> dict:
+    for entry in config()["markdown_extensions"]:
+        if entry == name:
+            return {}
+        if isinstance(entry, dict) and name in entry:
+            return entry[name] or {}
+    raise AssertionError(f"mkdocs.yml does not enable {name}")
+
+
+def plugin(name: str) -> dict:
+    for entry in config()["plugins"]:
+        if isinstance(entry, dict) and name in entry:
+            return entry[name] or {}
+    raise AssertionError(f"mkdocs.yml does not enable the {name} plugin")
+
+
+def python_fences(page: Path) -> list[str]:
+    return [m["body"] for m in FENCE.finditer(page.read_text(encoding="utf-8")) if m["info"].split()[:1] == ["python"]]
+
+
+def sections(script: Path) -> list[str]:
+    """The snippet sections a script defines, in order (each must start before it ends)."""
+    opened, names = [], []
+    for kind, name in MARKER.findall(script.read_text(encoding="utf-8")):
+        if kind == "start":
+            opened.append(name)
+            names.append(name)
+        else:
+            assert opened and opened.pop() == name, f"{script.name}: section {name!r} ends before it starts"
+    assert not opened, f"{script.name}: sections never ended: {opened}"
+    return names
+
+
+def test_snippets_are_embedded_from_the_repository_root_and_checked():
+    assert extension("pymdownx.snippets") == {"base_path": ["."], "check_paths": True}
+
+
+def test_notebooks_come_from_the_companion_scripts_only_and_are_not_executed_by_the_build():
+    jupyter = plugin("mkdocs-jupyter")
+    assert sorted(jupyter["include"]) == sorted(f"code/{name}" for name in COMPANIONS)
+    assert (jupyter["execute"], jupyter["allow_errors"], jupyter["include_source"]) == (False, False, True)
+
+
+def test_math_is_rendered_by_mathjax_served_from_the_site():
+    assert extension("pymdownx.arithmatex") == {"generic": True}
+    assert config()["extra_javascript"] == ["javascripts/mathjax.js", "assets/mathjax/tex-chtml.js"]
+    assert "processHtmlClass" in (DOCS / "javascripts" / "mathjax.js").read_text(encoding="utf-8")
+
+
+def test_theme_has_the_features_the_chapters_use():
+    theme = config()["theme"]
+    assert {"navigation.sections", "content.code.copy"} <= set(theme["features"])
+    assert [scheme["scheme"] for scheme in theme["palette"]] == ["default", "slate"]
+    assert all("toggle" in scheme for scheme in theme["palette"])
+    for name in ("admonition", "pymdownx.details", "pymdownx.superfences", "attr_list", "md_in_html", "tables"):
+        extension(name)
+    assert extension("pymdownx.tabbed") == {"alternate_style": True}
+
+
+@pytest.mark.parametrize("page", sorted(DOCS.glob("*.md")), ids=lambda page: page.name)
+def test_python_on_the_pages_is_embedded_from_code_never_pasted(page):
+    for body in python_fences(page):
+        for line in body.strip().splitlines():
+            match = SNIPPET.match(line.strip())
+            assert match, f"{page.name}: Python written into the page instead of embedded from code/: {line!r}"
+            assert match["section"] in sections(ROOT / match["path"]), f"{page.name}: {line.strip()}"
+
+
+@pytest.mark.parametrize("chapter, script", list(zip(CHAPTERS, COMPANIONS)))
+def test_each_chapter_tells_its_companion_scripts_story_in_order(chapter, script):
+    embedded = [SNIPPET.match(body.strip().splitlines()[0].strip()) for body in python_fences(DOCS / chapter)]
+    own = [match["section"] for match in embedded if match["path"] == f"code/{script}"]
+    assert own == sections(ROOT / "code" / script), f"{chapter} must show every section of code/{script}, in order"
+
+
+@pytest.mark.parametrize("chapter, script", list(zip(CHAPTERS, COMPANIONS)))
+def test_each_chapter_ends_with_a_summary_and_exercises_with_worked_solutions(chapter, script):
+    text = (DOCS / chapter).read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", text, re.M)
+    assert headings[-2:] == ["Summary", "Exercises"], f"{chapter}: {headings[-2:]}"
+    exercises = text.split("\n## Exercises\n")[1]
+    solutions = exercises.split('??? success "Solution"')[1:]
+    assert 2 <= len(solutions) <= 3 and exercises.count("**Exercise ") == len(solutions)
+    for solution in solutions:
+        assert f'--8<-- "code/{script}:exercise_' in solution, f"{chapter}: a solution without its code"
+
+
+def test_every_chapter_and_companion_notebook_is_in_the_navigation():
+    nav = json.dumps(config()["nav"])
+    for chapter in ["index.md", *CHAPTERS]:
+        assert f'"{chapter}"' in nav
+    for script in COMPANIONS:
+        assert f'"code/{script}"' in nav
+
+
+def test_benchmark_page_is_in_the_navigation_once_it_exists():
+    listed = "benchmark.md" in json.dumps(config()["nav"])
+    assert listed == (DOCS / "benchmark.md").exists()
+
+
+def test_figures_are_served_from_snaps_not_copied_into_docs():
+    assert not list(DOCS.rglob("*.png"))
+    site = built_site()
+    for name in {path.name for path in (ROOT / "snaps").glob("*.png")}:
+        assert (site / "snaps" / name).read_bytes() == (ROOT / "snaps" / name).read_bytes()
+
+
+def test_figures_have_alt_text_and_a_caption():
+    for page in DOCS.glob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        for figure in re.findall(r"<figure markdown=\"span\">(.*?)</figure>", text, re.S):
+            assert re.search(r"!\[[^\]]{20,}\]\(snaps/", figure), f"{page.name}: a figure without a real alt text"
+            assert re.search(r"<figcaption>\S.*?</figcaption>", figure, re.S), f"{page.name}: a figure without caption"
+        assert text.count("](snaps/") == text.count("<figure markdown=\"span\">"), f"{page.name}: an image outside a figure"
+
+
+@pytest.mark.parametrize("script", COMPANIONS)
+def test_notebook_page_offers_a_valid_ipynb_without_section_markers(script):
+    stem = script.removesuffix(".py")
+    folder = built_site() / "code" / stem
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert f'href="{stem}.ipynb"' in page and f'href="{stem}.py"' in page
+    assert "8&lt;--" not in page, "the snippet section markers show on the notebook page"
+    notebook = nbformat.read(folder / f"{stem}.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "--8<--" not in code and "import" in code
+    assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
+
+
+def test_output_size_formulas_on_the_pages_are_the_ones_the_code_implements():
+    from convnets.shapes import output_size
+
+    for page in ("padding.md", "strides.md"):
+        text = (DOCS / page).read_text(encoding="utf-8")
+        for padding in ("valid", "same"):
+            tex = re.search(rf"^o_{{\\text{{{padding}}}}} = (.+?)\s*\.?$", text, re.M)
+            assert tex, f"{page}: no display formula for padding={padding!r}"
+            formula = tex_to_python(tex[1])
+            for n in range(3, 30):
+                for k in range(1, min(n, 6) + 1):
+                    for s in range(1, 5):
+                        assert eval(formula, {"floor": _floor, "ceil": _ceil}, {"n": n, "k": k, "s": s}) == \
+                            output_size(n, k, s, padding), f"{page}: {tex[1]} at n={n}, k={k}, s={s}"
+
+
+def tex_to_python(tex: str) -> str:
+    """The few LaTeX constructs the output-size formulas use, as a Python expression."""
+    expression = tex.replace(r"\left\lfloor", "floor(").replace(r"\right\rfloor", ")")
+    expression = expression.replace(r"\left\lceil", "ceil(").replace(r"\right\rceil", ")")
+    expression = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"((\1) / (\2))", expression)
+    assert "\\" not in expression, f"unexpected LaTeX in {tex!r}"
+    return expression
+
+
+def _floor(x: float) -> int:
+    return int(x // 1)
+
+
+def _ceil(x: float) -> int:
+    return -int(-x // 1)
