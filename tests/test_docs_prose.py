@@ -6,6 +6,9 @@ sentence; add a number to the prose without a claim and the scan fails, naming t
 
 from __future__ import annotations
 
+import functools
+import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -13,10 +16,204 @@ import pytest
 from helpers import ROOT
 from pagetest.prose import Claim, check, unchecked_numbers
 
-CLAIMS: list[Claim] = []
 
-# Numbers the code does not produce, per page: fragments as the Markdown writes them, each with its reason.
-QUOTED: dict[str, list[str]] = {}
+@functools.cache
+def model(name: str):
+    """One of the book's models, or a variant the chapters discuss, built once."""
+    import keras
+    from keras import layers
+
+    from convnets import models
+
+    if name in models.MODELS:
+        return models.MODELS[name]()
+    if name.startswith("pooling-"):
+        return models.build_pooling_variant(name.removeprefix("pooling-"))
+    first_kernel, padding, pools = {  # the convnet with one change: the exercises' and chapters' variants
+        "first-5x5": (5, "valid", (True, True)),
+        "same": (3, "same", (True, True)),
+        "one-pool": (3, "valid", (True, False)),
+    }[name]
+    inputs = keras.Input(shape=(28, 28, 1))
+    x = inputs
+    for filters, kernel, pool in ((32, first_kernel, pools[0]), (64, 3, pools[1]), (128, 3, False)):
+        x = layers.Conv2D(filters, kernel, padding=padding, activation="relu")(x)
+        x = layers.MaxPooling2D(2)(x) if pool else x
+    outputs = layers.Dense(10, activation="softmax")(layers.Flatten()(x))
+    return keras.Model(inputs, outputs)
+
+
+def convs(name: str) -> list:
+    import keras
+
+    return [layer for layer in model(name).layers if isinstance(layer, keras.layers.Conv2D)]
+
+
+def shape(name: str, index: int) -> tuple:
+    """The output shape of layer `index` (0 is the input) of a model, without the batch axis."""
+    return tuple(model(name).layers[index].output.shape[1:])
+
+
+def last_map(name: str) -> tuple:
+    return shape(name, -3)
+
+
+def dense_params(name: str) -> int:
+    return model(name).layers[-1].count_params()
+
+
+def receptive(name: str) -> list[int]:
+    from convnets.shapes import receptive_fields, window_layers
+
+    return receptive_fields([(k, s) for _, k, s in window_layers(model(name))])
+
+
+@functools.cache
+def mnist():
+    from convnets.data import load_mnist
+
+    return load_mnist()
+
+
+@functools.cache
+def measured_accuracy(name: str) -> float:
+    """The test accuracy of a model trained with the book's recipe (trained once per session, cached)."""
+    from convnets.cache import trained
+
+    return trained(name)[1]["test_accuracy"]
+
+
+def snapshot(name: str) -> dict:
+    return json.loads((ROOT / "snaps" / name).read_text())
+
+
+def pooling_lead() -> float:
+    """Percentage points of mean test accuracy between max pooling and the best other variant."""
+    means = {row["pooling"]: row["mean_test_accuracy"] for row in snapshot("pooling_experiment.json")["results"]}
+    return 100 * (means.pop("max") - max(means.values()))
+
+
+def conv_formula(layer, channels: int) -> tuple:
+    k = layer.kernel_size[0]
+    return k, k, channels, layer.filters, layer.count_params()
+
+
+def python_floor() -> str:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"].removeprefix(">=")
+
+
+def size(n: int) -> tuple:
+    return n, n
+
+
+ACCURACY = 0.005  # how far a percentage in the prose may be from this session's training run
+FIRST, CONV, PAD, STRIDES, POOL, HOME = ("docs/first-convnet.md", "docs/convolution.md", "docs/padding.md",
+                                         "docs/strides.md", "docs/max-pooling.md", "docs/index.md")
+
+CLAIMS: list[Claim] = [
+    Claim(HOME, "measure it against a dense network: {} against {} test accuracy",
+          lambda: (measured_accuracy("convnet"), measured_accuracy("dense")), fmt="{:.1%}", tolerance=ACCURACY),
+    Claim(HOME, "with Python {} or later", python_floor, fmt="{}"),
+    Claim(FIRST, "MNIST data set, {}×{} grayscale", lambda: mnist()[0][0].shape[1:]),
+    Claim(FIRST, "three convolution layers with {}, {} and {} filters",
+          lambda: tuple(layer.filters for layer in convs("convnet"))),
+    Claim(FIRST, "whose input is a flat vector of {} numbers", lambda: shape("dense", 1)[0]),
+    Claim(FIRST, "the number of channels grows**, from {} to {}, {} and {}",
+          lambda: (shape("convnet", 0)[-1], *(layer.filters for layer in convs("convnet")))),
+    Claim(FIRST, "over an input with one channel learns one {}×{}×{} kernel per filter",
+          lambda: tuple(convs("convnet")[0].kernel.shape[:3])),
+    Claim(FIRST, "({}·{}·{} + 1)·{} = {} parameters", lambda: conv_formula(convs("convnet")[0], 1)),
+    Claim(FIRST, "so each of its {} kernels is {}×{}×{}",
+          lambda: (convs("convnet")[1].filters, *convs("convnet")[1].kernel.shape[:3])),
+    Claim(FIRST, "its first layer: {} inputs times {} units",
+          lambda: (shape("dense", 1)[0], model("dense").layers[2].units)),
+    Claim(FIRST, "a hidden `Dense` layer of {} units", lambda: model("dense").layers[2].units),
+    Claim(FIRST, "The book reports {} for the dense network and {} for the convnet; our runs agree",
+          lambda: (measured_accuracy("dense"), measured_accuracy("convnet")), fmt="{:.1%}", tolerance=ACCURACY),
+    Claim(FIRST, "the dense baseline ({} against {} test accuracy)",
+          lambda: (measured_accuracy("convnet"), measured_accuracy("dense")), fmt="{:.1%}", tolerance=ACCURACY),
+    Claim(FIRST, "(5·5·3 + 1)·16 = {}", lambda: model_free_conv_params(16, 5, 3)),
+    Claim(FIRST, "The first map is {}×{} instead of {}×{}",
+          lambda: (*shape("first-5x5", 1)[:2], *shape("convnet", 1)[:2])),
+    Claim(FIRST, "the last map is {}×{}×{} again, so `Flatten` still gives {} values",
+          lambda: (*last_map("first-5x5"), shape("first-5x5", -2)[0])),
+    Claim(FIRST, "({}·{}·{} + 1)·{} = {} instead of {}",
+          lambda: (*conv_formula(convs("first-5x5")[0], 1), convs("convnet")[0].count_params())),
+    Claim(FIRST, "test error rate of about {} from the table", lambda: 1 - measured_accuracy("convnet"),
+          fmt="{:.1%}", tolerance=0.002),
+    Claim(CONV, "a weighting of the whole {}×{} image", lambda: mnist()[0][0].shape[1:]),
+    Claim(CONV, "so it can be drawn as a {}×{} image", lambda: mnist()[0][0].shape[1:]),
+    Claim(CONV, "Each of the {} units of the dense baseline", lambda: model("dense").layers[2].units),
+    Claim(CONV, "our model uses {}, then {}, then {}", lambda: tuple(layer.filters for layer in convs("convnet"))),
+    Claim(CONV, "the second layer of our model has kernels of shape {}×{}×{}",
+          lambda: tuple(convs("convnet")[1].kernel.shape[:3])),
+    Claim(CONV, "the ink is bright ({})", lambda: int(mnist()[0][0].max())),
+    Claim(CONV, "reused at all {}×{} positions", lambda: shape("convnet", 1)[:2]),
+    Claim(PAD, "the {}×{} digit came out of the first convolution as a {}×{} feature map",
+          lambda: (*shape("convnet", 0)[:2], *shape("convnet", 1)[:2])),
+    Claim(PAD, "the last map is {}×{}×{} = {} values instead of {}",
+          lambda: (*last_map("same"), shape("same", -2)[0], shape("convnet", -2)[0])),
+    Claim(PAD, "28 − 10·2 = {}", lambda: ten_valid_convs(28)),
+    Claim(STRIDES, "The last map is a little larger, {}×{}×{} = {} values, so the `Dense` layer has {} "
+          "parameters instead of {}", lambda: (*last_map("pooling-strided"), shape("pooling-strided", -2)[0],
+                                               dense_params("pooling-strided"), dense_params("convnet"))),
+    Claim(POOL, "{}×{} becomes {}×{}, and {}×{} becomes {}×{}",
+          lambda: (*shape("convnet", 1)[:2], *shape("convnet", 2)[:2], *shape("convnet", 3)[:2],
+                   *shape("convnet", 4)[:2])),
+    Claim(POOL, "from {}×{} to {}×{}", lambda: (*shape("no-max-pool", 1)[:2], *last_map("no-max-pool")[:2])),
+    Claim(POOL, "the third layer see only a {}×{} region of the input. A {}×{} window of a {}×{} digit",
+          lambda: (*size(receptive("no-max-pool")[-1]), *size(receptive("no-max-pool")[-1]),
+                   *shape("convnet", 0)[:2])),
+    Claim(POOL, "with pooling it sees {}×{} pixels", lambda: size(receptive("convnet")[-1])),
+    Claim(POOL, "the last map has {}·{}·{} = {} values per sample, and the `Dense` layer alone has {} parameters, "
+          "against {} in the pooled model", lambda: (*last_map("no-max-pool"), shape("no-max-pool", -2)[0],
+                                                     dense_params("no-max-pool"), dense_params("convnet"))),
+    Claim(POOL, "evaluated on the {} test images",
+          lambda: snapshot("pooling_experiment.json")["settings"]["test_images"]),
+    Claim(POOL, "Max pooling comes first, by about {} percentage points", pooling_lead, fmt="{:.1f}",
+          tolerance=0.05),
+    Claim(POOL, "({}×{} pixels for the third layer here)", lambda: size(receptive("no-max-pool")[-1])),
+    Claim(POOL, "becomes huge ({} parameters here)", lambda: dense_params("no-max-pool")),
+    Claim(POOL, "{}, {}, {} and {} pixels wide, so the last one has {}·{}·{} = {} values and the `Dense` layer "
+          "({} + 1)·10 = {} parameters",
+          lambda: (*(shape("one-pool", i)[0] for i in (1, 2, 3, 4)), *last_map("one-pool"),
+                   shape("one-pool", -2)[0], shape("one-pool", -2)[0], dense_params("one-pool"))),
+    Claim(POOL, "On a {}×{} map both give {}×{}", lambda: (*shape("convnet", 1)[:2], *size(pooled_twice(26)))),
+]
+
+
+def model_free_conv_params(filters: int, kernel: int, channels: int) -> int:
+    from keras import layers
+
+    layer = layers.Conv2D(filters, kernel)
+    layer.build((None, 32, 32, channels))
+    return layer.count_params()
+
+
+def ten_valid_convs(n: int) -> int:
+    from convnets.shapes import output_size
+
+    for _ in range(10):
+        n = output_size(n, 3)
+    return n
+
+
+def pooled_twice(n: int) -> int:
+    from convnets.shapes import output_size
+
+    twice, once = output_size(output_size(n, 2, 2), 2, 2), output_size(n, 4, 4)
+    assert twice == once
+    return once
+
+
+# Numbers the code does not produce, per page: fragments as the Markdown writes them.
+QUOTED: dict[str, list[str]] = {
+    HOME: ["chapter 8.1"],  # the book's chapter
+    FIRST: ["have on 32×32 RGB images"],  # the exercise's given
+    PAD: ["a 28×28 input, for 3×3, 5×5 and 7×7 windows",  # the exercise's givens
+          "Stack ten 3×3 convolutions without padding on a 28×28 input"],
+    STRIDES: ["turn a 28×28 input into a 7×7 output"],  # the exercise's given
+}
 
 PAGES = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docs").rglob("*.md"))
 
@@ -55,9 +252,9 @@ def sample(tmp_path) -> Path:
 
 def sample_claims(dense_units: int = 10, window: int = 7, accuracy: float = 0.9912) -> list[Claim]:
     return [
-        Claim("docs/pooling.md", "has 22·22·128 = **{}** values", lambda: 22 * 22 * 128),
+        Claim("docs/pooling.md", "has {}·{}·{} = **{}** values", lambda: (22, 22, 128, 22 * 22 * 128)),
         Claim("docs/pooling.md", "the Dense layer alone has {} parameters", lambda: (61952 + 1) * dense_units),
-        Claim("docs/pooling.md", "sees a {} window", lambda: window, fmt=lambda n: f"{n}×{n}"),
+        Claim("docs/pooling.md", "sees a {}×{} window", lambda: (window, window)),
         Claim("docs/pooling.md", "reaches {} test accuracy", lambda: accuracy, fmt="{:.1%}", tolerance=0.005),
     ]
 
@@ -71,7 +268,7 @@ def test_a_changed_architecture_fails_the_sentence_that_states_its_parameters(sa
     assert problems == ["docs/pooling.md: 'the Dense layer alone has 619,530 parameters' says 619,530, "
                         "but the code computes 681,483"]
     assert check(sample_claims(window=5)[2], sample) == [
-        "docs/pooling.md: 'sees a 7×7 window' says 7×7, but the code computes 5×5"]
+        "docs/pooling.md: 'sees a 7×7 window' says 7, 7, but the code computes 5, 5"]
 
 
 def test_a_measured_value_passes_within_its_tolerance_and_fails_beyond(sample):

@@ -1,14 +1,15 @@
 """Numbers in a page's prose: each must be a claim checked against the code, or quoted with a reason.
 
-A `Claim` names a sentence fragment as the Markdown source writes it, with `{}` where the number stands,
-and the function that computes the number. The check finds the fragment on the page, reads the number
-there and compares it with the computed one: exactly as formatted, or within a tolerance for measured
-values such as accuracies. A fragment that is no longer on the page fails too, so a rewritten sentence
+A `Claim` names a sentence fragment as the Markdown source writes it, with `{}` where each number stands
+(a size is written `{}×{}`), and the function that computes the numbers. The check finds the fragment on
+the page, reads the numbers there and compares them with the computed ones: exactly as formatted, or
+within a tolerance for measured values such as accuracies. A fragment that is no longer on the page fails too, so a rewritten sentence
 cannot silently drop its check.
 
 `significant_numbers` finds the numbers a reader would take as results: thousands (61,952), decimals
-(0.991), percentages (99.1%), integers of three digits or more, and sizes such as 26×26×32 or 3×3.
-Every one of them must fall inside a claim's fragment or a quoted fragment (a number the
+(0.991), percentages (99.1%), integers of three digits or more, and sizes and products such as
+26×26×32 or 22·22·128 with a side of 6 or more (the small windows and toy inputs, 2×2, 3×3, 5×5, are the
+chapters' givens, not results). Every one of them must fall inside a claim's fragment or a quoted fragment (a number the
 code does not produce, such as the book's own figures), so a new number cannot go unchecked.
 """
 
@@ -17,9 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-VALUE = r"(?P<value>[-+]?\d(?:[\d,×·]|\.(?=\d)|\s?\\(?:times|cdot)\s?(?=\d))*%?)"
+VALUE = r"([-+]?\d(?:\d|[,.](?=\d))*%?)"
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>`{3,}|~{3,}).*?^(?P=indent)(?P=marker)[ \t]*$", re.M | re.S)
 HIDDEN = re.compile(r"`[^`\n]+`|<!--.*?-->|\]\([^)]*\)|\{[:#.][^}]*\}|!\[[^\]]*\]|^---\n.*?\n---\n", re.S | re.M)
 SIGNIFICANT = re.compile(
@@ -34,17 +35,19 @@ SIGNIFICANT = re.compile(
 @dataclass(frozen=True)
 class Claim:
     page: str  # docs/x.md, relative to the repository root
-    sentence: str  # the fragment as the Markdown source writes it, {} where the number stands
-    value: Callable[[], float | int | str]
-    fmt: Callable[[float | int | str], str] | str = "{:,}"
-    tolerance: float = 0.0  # for measured values: how far the page's number may be from the computed one
+    sentence: str  # the fragment as the Markdown source writes it, {} where each number stands
+    value: Callable[[], Any]  # the number, or a tuple of them, one per {}
+    fmt: Callable[[Any], str] | str = "{:,}"  # how the page writes each number
+    tolerance: float = 0.0  # for measured values: how far the page's numbers may be from the computed ones
 
-    def expected(self, value) -> str:
-        return self.fmt(value) if callable(self.fmt) else self.fmt.format(value)
+    def expected(self) -> list[str]:
+        values = self.value()
+        values = values if isinstance(values, tuple) else (values,)
+        return [self.fmt(v) if callable(self.fmt) else self.fmt.format(v) for v in values]
 
     def pattern(self) -> re.Pattern:
-        head, _, tail = (re.escape(part) for part in self.sentence.partition("{}"))
-        return re.compile(_flexible_space(head) + VALUE + _flexible_space(tail))
+        parts = [_flexible_space(re.escape(part)) for part in self.sentence.split("{}")]
+        return re.compile(VALUE.join(parts))
 
 
 def _flexible_space(escaped: str) -> str:
@@ -85,18 +88,20 @@ def check(claim: Claim, root: Path) -> list[str]:
         close = closest_sentence(claim.sentence.replace("{}", ""), FENCE.sub("\n\n", source))
         return [f"{claim.page}: the sentence {claim.sentence!r} is no longer on the page"
                 + (f"; the closest is {close!r}" if close else "") + ". Update the claim with it."]
-    value = claim.value()
-    expected = claim.expected(value)
+    expected = claim.expected()
     problems = []
     for match in matches:
-        shown = match["value"]
+        shown = list(match.groups())
+        if len(shown) != len(expected):
+            return [f"{claim.page}: the claim {claim.sentence!r} has {len(shown)} numbers, the code gives {len(expected)}"]
         if claim.tolerance:
-            ok = abs(as_number(shown) - as_number(expected)) <= claim.tolerance + 1e-12
+            ok = all(abs(as_number(a) - as_number(b)) <= claim.tolerance + 1e-12 for a, b in zip(shown, expected))
         else:
             ok = shown == expected
         if not ok:
             allowed = f" (allowed: ±{claim.tolerance:g})" if claim.tolerance else ""
-            problems.append(f"{claim.page}: {match.group()!r} says {shown}, but the code computes {expected}{allowed}")
+            problems.append(f"{claim.page}: {match.group()!r} says {', '.join(shown)}, "
+                            f"but the code computes {', '.join(expected)}{allowed}")
     return problems
 
 
@@ -113,6 +118,9 @@ def unchecked_numbers(page: str, root: Path, claims: list[Claim], quoted: list[s
     found = []
     for match in SIGNIFICANT.finditer(visible):
         start, end = match.span()
+        sides = re.split(r"\s?(?:×|·|\\times|\\cdot)\s?", match.group())
+        if len(sides) > 1 and max(int(side) for side in sides) <= 5:
+            continue
         if not any(a <= start and end <= b for a, b in covered):
             found.append(f"{page}: {match.group()!r} in “…{plain[max(0, start - 50):end + 30].strip()}…”")
     return found
