@@ -121,3 +121,9 @@ def test_a_scoped_rule_that_covers_no_number_is_an_error():
 def test_table_borders_are_compared_while_progress_bars_are_not():
     assert not compare("┏━━━━┳━━┓\n", "┏━━━┳━━━┓\n", EXACT).ok
     assert compare("  1/938 ━━━━━━━━━━━━━━━━━━━━ 1s\n", "  1/938 ━━━━━━━━━━━━━━━━━━━━ 2s\n", EXACT).ok
+
+
+def test_bounds_alone_accept_any_number_between_them():
+    rules = parse_rules("difference max=1e-5")
+    assert compare("largest difference: 8.9e-08\n", "largest difference: 6.0e-08\n", rules).ok
+    assert not compare("largest difference: 8.9e-08\n", "largest difference: 2.0e-05\n", rules).ok

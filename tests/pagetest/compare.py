@@ -14,6 +14,7 @@ The tolerance directive, on the one line between a Python block and its shown ou
              | rel=NUMBER%     ... by at most NUMBER percent of the shown one
              | min=NUMBER      the printed number must be at least NUMBER
              | max=NUMBER      the printed number must be at most NUMBER
+                               (min and max without abs or rel accept any number between the bounds)
              | any             any number passes (a timing printed without a unit, say)
 
 A rule without a scope applies to every decimal number of the output (integers such as shapes,
@@ -78,7 +79,7 @@ class Rule:
             return f"below min={self.min:g}"
         if self.max is not None and printed > self.max:
             return f"above max={self.max:g}"
-        if self.any:
+        if self.any or (self.abs is None and self.rel is None):  # bounds alone accept any number within them
             return None
         allowed = max(self.abs or 0.0, (self.rel or 0.0) * abs(shown))
         if abs(printed - shown) > allowed + 1e-12 * max(1.0, abs(shown)):
