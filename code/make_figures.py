@@ -25,6 +25,9 @@ from convnets.paths import SNAPS_DIR
 
 DIGIT = 1  # the test set's second image, a 2
 QUICK = {"limit": 2000, "overrides": {"epochs": 1}}
+FIGURES = ("local_patterns", "global_and_local", "translation", "hierarchy", "convolution_steps", "patches_valid",
+           "patches_same", "patches_strided", "max_pooling", "receptive_fields", "first_layer_filters",
+           "feature_maps", "training_curves")
 TRAINED = ("global_and_local", "translation", "first_layer_filters", "feature_maps", "training_curves")
 
 
@@ -64,7 +67,7 @@ def toy_image():
 
 
 def figure_jobs() -> dict[str, Callable[[Sources, Path], None]]:
-    """Every figure: its file name (without .png) and how to draw it."""
+    """How to draw each of FIGURES, by name (the file name without .png)."""
     import numpy as np
 
     from convnets import figures, models
@@ -97,7 +100,7 @@ def figure_jobs() -> dict[str, Callable[[Sources, Path], None]]:
     }
 
 
-def parse_args(argv: list[str] | None, names: list[str]) -> argparse.Namespace:
+def parse_args(argv: list[str] | None, names: tuple[str, ...]) -> argparse.Namespace:
     parser = OneLineParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2],
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, default=SNAPS_DIR, help="folder for the PNG files (default: snaps/)")
@@ -108,24 +111,24 @@ def parse_args(argv: list[str] | None, names: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv, FIGURES)
     prepare_environment("cpu")
     from convnets.data import DataError
 
     jobs = figure_jobs()
-    args = parse_args(argv, list(jobs))
     if args.output.exists() and not args.output.is_dir():
         fail(f"--output is a file, not a folder: {args.output}")
     args.output.mkdir(parents=True, exist_ok=True)
     sources = Sources(args.quick)
     start = time.perf_counter()
-    for name in args.only or jobs:
+    for name in args.only or FIGURES:
         path = args.output / f"{name}.png"
         try:
             jobs[name](sources, path)
         except DataError as error:
             fail(str(error))
         print(f"{path}  {path.stat().st_size / 1024:.0f} KB")
-    print(f"Drew {len(args.only or jobs)} figure(s) in {time.perf_counter() - start:.0f} s")
+    print(f"Drew {len(args.only or FIGURES)} figure(s) in {time.perf_counter() - start:.0f} s")
     return 0
 
 

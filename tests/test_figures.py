@@ -25,9 +25,15 @@ def referenced_figures() -> dict[str, list[str]]:
 
 
 def figure_names() -> list[str]:
-    from make_figures import figure_jobs
+    from make_figures import FIGURES
 
-    return sorted(f"{name}.png" for name in figure_jobs())
+    return sorted(f"{name}.png" for name in FIGURES)
+
+
+def test_every_listed_figure_has_a_way_to_be_drawn():
+    from make_figures import FIGURES, TRAINED, figure_jobs
+
+    assert tuple(figure_jobs()) == FIGURES and set(TRAINED) <= set(FIGURES)
 
 
 @pytest.fixture(scope="module")
