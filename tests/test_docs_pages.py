@@ -152,3 +152,17 @@ def test_each_block_runs_once_per_session_in_a_namespace_its_page_shares(site):
     result = run(site, "docs/counter.md")
     result.assert_outcomes(passed=2)
     assert (site.path / "ran.log").read_text() == "x"
+
+
+def test_a_page_that_trains_prints_the_same_numbers_in_a_second_session(site, monkeypatch, tmp_path):
+    site.makefile(".md", **{"docs/training": "\n".join([
+        "```python", "from convnets.cache import trained",
+        "model, record = trained('convnet', limit=1024, overrides={'epochs': 1})",
+        "print(f\"loss {record['history']['loss'][-1]:.6f}, test accuracy {record['test_accuracy']:.6f}\")",
+        "print(f\"first kernel sum {float(model.layers[1].kernel.numpy().sum()):.6f}\")",
+        "```", "", "```text", "```", ""])})
+    monkeypatch.setenv("CONVNETS_CACHE", str(tmp_path / "first"))
+    run(site, "docs/training.md", "--update-outputs").assert_outcomes(passed=1)
+    monkeypatch.setenv("CONVNETS_CACHE", str(tmp_path / "second"))  # trains again, from scratch
+    run(site, "docs/training.md").assert_outcomes(passed=1)
+    assert "test accuracy 0." in (site.path / "docs" / "training.md").read_text()
