@@ -23,4 +23,13 @@ How it works
   not match with what the blocks printed, touching nothing else in the page.
 * Site checks (`site.py`): the pages are rendered with the site's own Markdown configuration, to check
   that every Python block a reader sees is one the suite runs, and to list the notebook scripts.
+
+Running it
+----------
+* `make test` runs every page (pyproject's testpaths include docs/); `make test-full` adds the full-length
+  experiments marked `full`.
+* `make outputs` reruns the pages and rewrites the shown outputs that no longer match (`ALL=1`: all of
+  them; `PAGES="docs/padding.md"`: one page). By hand: `pytest tests docs/padding.md -m page
+  --update-outputs` (tests/ must be among the arguments: its conftest loads this plugin).
+* A failing block names its page and line; `-k block3` runs a page's blocks up to the third one.
 """
