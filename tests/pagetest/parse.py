@@ -123,7 +123,7 @@ def _directive(token) -> tuple[str, str] | None:
 
 
 def _one_line(token) -> bool:
-    return token.map is not None and token.map[1] - token.map[0] == 1 or token.content.count("\n") <= 1
+    return token.map is not None and token.map[1] - token.map[0] == 1
 
 
 def parse_page(page: Path, parser: MarkdownIt, mkdocs_yml: Path | None) -> list[Block]:
@@ -189,7 +189,7 @@ def _output_after(tokens: list, i: int, lines: list[str]) -> Output | None:
         j += 1
     if j >= len(tokens) or tokens[j].type != "fence" or not tokens[j].info.strip().startswith("text"):
         if directive_line is not None:
-            raise DirectiveError(f"the `<!-- output: -->` line after this block is not followed by a ```text fence")
+            raise DirectiveError("the `<!-- output: -->` line after this block is not followed by a ```text fence")
         return None
     fence = tokens[j]
     first, last = fence.map[0], fence.map[1] - 1

@@ -13,7 +13,7 @@ from pytest_markdown_docs.plugin import MarkdownInlinePythonItem
 
 from pagetest import execute
 from pagetest.compare import clean, compare
-from pagetest.parse import Block, display, markdown_parser, parse_page
+from pagetest.parse import PYTHON_LANGS, Block, display, markdown_parser, parse_page
 from pagetest.rewrite import Replacement, rewrite
 
 EXECUTED = pytest.StashKey[dict]()  # (page, line) -> "passed" | "failed" | "rewritten"
@@ -169,7 +169,7 @@ class BlockItem(MarkdownInlinePythonItem):
         block = self.block
         executed = self.config.stash[EXECUTED]
         executed[(str(block.page.resolve()), block.line)] = "failed"
-        if block.lang not in {"python", "py", "python3"} and not block.problems:
+        if block.lang not in PYTHON_LANGS and not block.problems:
             raise PageFailure(f"{block.where}: {block.lang} blocks are not run")
         printed = page.run_block(block)
         executed[(str(block.page.resolve()), block.line)] = "passed"
