@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, replace
 import keras
 import numpy as np
 
+from convnets.machine import native_bfloat16
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -22,10 +24,13 @@ class Recipe:
     learning_rate: float | None = None  # None keeps the optimizer's Keras default
     schedule: str = "constant"  # "constant" or "warmup-cosine"
     warmup_epochs: float = 0.0
+    decay_epochs: float | None = None  # the cosine reaches its floor after this many epochs (None: at the end)
+    floor: float = 0.0  # the cosine's floor, as a fraction of the peak learning rate
     batch_size: int = 64
     epochs: int = 5
-    mixed_precision: bool = False
+    mixed_precision: bool | str = False  # "auto": only where the hardware has it (GPUs, AVX512-BF16/AMX CPUs)
     jit_compile: bool | str = "auto"
+    steps_per_execution: int = 1
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -34,16 +39,20 @@ class Recipe:
 RECIPES = {
     # The book's recipe: rmsprop with Keras's defaults, batch 64, 5 epochs.
     "book": Recipe(name="book"),
-    # Same architecture, tuned for wall-clock time to 99% test accuracy.
+    # Same architecture, tuned for wall-clock time to 99% test accuracy: Adam with a short warm-up and
+    # a cosine decay that ends after one epoch, then a second epoch at a low rate.
     "fast": Recipe(
         name="fast",
         optimizer="adam",
-        learning_rate=3e-3,
+        learning_rate=5e-3,
         schedule="warmup-cosine",
-        warmup_epochs=0.3,
-        batch_size=128,
-        epochs=3,
-        mixed_precision=True,
+        warmup_epochs=0.2,
+        decay_epochs=1.0,
+        floor=0.05,
+        batch_size=64,
+        epochs=2,
+        mixed_precision="auto",
+        steps_per_execution=16,
     ),
 }
 
@@ -61,9 +70,11 @@ def prepare_images(images: np.ndarray) -> np.ndarray:
 
 
 def precision_policy(recipe: Recipe, on_gpu: bool) -> str:
-    """The Keras dtype policy for a recipe: float16 on GPUs, bfloat16 on CPUs."""
+    """The Keras dtype policy for a recipe: float16 on GPUs, bfloat16 on CPUs ("auto": where it is native)."""
     if not recipe.mixed_precision:
         return "float32"
+    if recipe.mixed_precision == "auto" and not on_gpu and not native_bfloat16():
+        return "float32"  # emulated bfloat16 is many times slower than float32
     return "mixed_float16" if on_gpu else "mixed_bfloat16"
 
 
@@ -74,11 +85,12 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Opt
         return optimizer_class()
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = recipe.learning_rate
     if recipe.schedule == "warmup-cosine":
-        total = steps_per_epoch * recipe.epochs
+        total = math.ceil(steps_per_epoch * min(recipe.decay_epochs or recipe.epochs, recipe.epochs))
         warmup = min(total - 1, math.ceil(recipe.warmup_epochs * steps_per_epoch))
         learning_rate = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=recipe.learning_rate / 10,
             decay_steps=max(1, total - warmup),
+            alpha=recipe.floor,
             warmup_target=recipe.learning_rate,
             warmup_steps=warmup,
         )
@@ -92,6 +104,7 @@ def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int) -> k
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         jit_compile=recipe.jit_compile,
+        steps_per_execution=recipe.steps_per_execution,
     )
     return model
 

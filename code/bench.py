@@ -1,0 +1,283 @@
+"""How fast can the convnet train? Time to 99% test accuracy, side by side with the book's recipe.
+
+    python code/bench.py                     # 3 seeds of every entry, all of MNIST
+    python code/bench.py --seeds 5           # more seeds, tighter medians
+    python code/bench.py --smoke             # a few batches: checks the machinery, measures nothing
+    python code/bench.py --device gpu        # on a GPU (Keras's JAX backend adds the on-GPU loop)
+
+It trains, one after another on the same data: (a) the book's code as printed, (b) our train.py
+path with the book's recipe, (c) the fast recipe. It writes a JSON file and a PNG chart beside it
+(default snaps/benchmark-cpu.json or -gpu.json) and ends with the line
+`fast/book time-to-0.990 ratio: R; fast accuracy mean: A`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from convnets.cli import OneLineParser, fail, positive_int
+from convnets.devices import DEVICES, prepare_environment
+from convnets.paths import ROOT, SNAPS_DIR
+
+CODE_DIR = Path(__file__).resolve().parent
+SMOKE = {"limit": 512, "test_limit": 500, "epochs": 1, "evals_per_epoch": 2}
+PROBE_IMAGES = 2048
+# This process only looks at the GPU; JAX must not take most of its memory away from the runs.
+PREALLOCATE = "XLA_PYTHON_CLIENT_PREALLOCATE"
+USER_PREALLOCATE = os.environ.get(PREALLOCATE)
+
+
+def accuracy_target(text: str) -> float:
+    """An argparse type for an accuracy strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = OneLineParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=positive_int, default=3, help="seeds per entry; medians over them (default: 3)")
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"{SMOKE['limit']} training images, 1 epoch, 1 seed: checks that everything runs")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="auto uses a GPU when one is visible (default: auto)")
+    parser.add_argument("--target", type=accuracy_target, default=0.99, help="test accuracy to reach (default: 0.99)")
+    parser.add_argument("--evals-per-epoch", type=positive_int, default=4,
+                        help="test-accuracy measurements per epoch, off the clock (default: 4)")
+    parser.add_argument("--no-probes", action="store_true", help="skip the throughput probes of the fast recipe's tricks")
+    parser.add_argument("--data", type=Path, help="an mnist.npz to train on (default: data/mnist.npz)")
+    parser.add_argument("--output", type=Path, help="the JSON file to write; the chart goes beside it as .png "
+                                                    "(default: snaps/benchmark-cpu.json, or -gpu.json on a GPU)")
+    args = parser.parse_args(argv)
+    if args.output is not None and args.output.suffix != ".json":
+        parser.error(f"--output must name a .json file, got {args.output}")
+    if args.data is not None and not args.data.is_file():
+        parser.error(f"--data file not found: {args.data}")
+    if args.smoke:
+        args.seeds = 1
+    return args
+
+
+# ## Where are we?
+# Timings only mean something next to the machine that produced them, so the benchmark first
+# records the processor's flags, the thread settings, the accelerator and the library versions.
+
+
+def describe(device: str) -> tuple[str, dict]:
+    """The device line train.py prints, and the machine's description; a missing GPU is a one-line error."""
+    from convnets import devices, machine
+
+    try:
+        device_line = devices.describe_device(device)
+    except devices.DeviceError as error:
+        fail(str(error))
+    return device_line, machine.describe()
+
+
+# ## What are we comparing?
+# On a CPU: the book's code, the same recipe through train.py, and the fast recipe. On a GPU with
+# Keras's JAX backend, the fast recipe runs as one compiled loop over data held on the GPU, and the
+# same recipe through train.py's `fit` is shown beside it.
+
+
+# --8<-- [start:entries]
+def choose_entries(on_gpu: bool, backend: str) -> list[str]:
+    """The entries to run; the first is the baseline of every ratio, the third is the fast recipe."""
+    if on_gpu and backend == "jax":
+        return ["book", "book-train-py", "fast-resident", "fast-train-py"]
+    return ["book", "book-train-py", "fast"]
+# --8<-- [end:entries]
+
+
+# ## One run, one process
+# Each run starts a fresh Python process, so that no thread pool, dtype policy or environment
+# variable carries over from the run before. The process trains, measures test accuracy a few
+# times per epoch with the clock paused, and writes its timings as JSON.
+
+
+def run_in_process(spec, environment: dict[str, str]) -> dict:
+    """Run `python -m convnets.bench` on one spec and return its result; a failure stops the benchmark."""
+    from convnets.bench import ENTRIES
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(CODE_DIR), os.environ.get("PYTHONPATH")])))
+    env.pop(PREALLOCATE, None)
+    env.update({PREALLOCATE: USER_PREALLOCATE} if USER_PREALLOCATE is not None else {})
+    env.update(ENTRIES[spec.entry].environment)
+    env.update(environment)
+    with tempfile.TemporaryDirectory() as folder:
+        output = Path(folder) / "result.json"
+        completed = subprocess.run([sys.executable, "-m", "convnets.bench", json.dumps(asdict(spec)), str(output)],
+                                   env=env, cwd=ROOT, capture_output=True, text=True)
+        if completed.returncode != 0 or not output.exists():
+            lines = completed.stderr.strip().splitlines() or ["no output"]
+            print("\n".join(lines[-15:]), file=sys.stderr)
+            cause = next((line for line in reversed(lines) if "Error" in line), lines[-1])
+            fail(f"the {spec.entry} run with seed {spec.seed} failed: {cause.strip()}", code=1)
+        return json.loads(output.read_text())
+
+
+# --8<-- [start:runs]
+def run_all(entries: list[str], args: argparse.Namespace) -> list[dict]:
+    """Every entry with every seed, interleaved so that a busy spell on the machine hits all of them."""
+    from convnets.bench import ENTRIES, Spec
+    from convnets.bench_report import time_to_target
+
+    limits = SMOKE if args.smoke else {"evals_per_epoch": args.evals_per_epoch}
+    runs = []
+    for seed in range(1, args.seeds + 1):
+        for name in entries:
+            spec = Spec(entry=name, seed=seed, device=args.device, data=str(args.data) if args.data else None, **limits)
+            run = run_in_process(spec, {})
+            reached = time_to_target(run, args.target)
+            print(f"seed {seed}  {ENTRIES[name].label:<34} fit {run['fit_seconds']:7.2f} s   "
+                  f"{args.target:.3f} after {'never' if reached is None else f'{reached:.2f} s'}   "
+                  f"final accuracy {run['final_accuracy']:.4f}", flush=True)
+            runs.append(run)
+    return runs
+# --8<-- [end:runs]
+
+
+# ## What does each trick buy?
+# The probes train the fast recipe for a few calls with one trick changed at a time and report the
+# images per second once compiled: throughput alone, with no accuracy attached.
+
+
+# --8<-- [start:probes]
+def probe_variants(on_gpu: bool, backend: str) -> list[tuple[str, str, dict, dict]]:
+    """(label, entry, recipe changes, environment) for each throughput probe; the first is the reference."""
+    if on_gpu and backend == "jax":
+        return [("fast recipe, data on the GPU (float16)", "fast-resident", {}, {}),
+                ("same, float32", "fast-resident", {"mixed_precision": False}, {}),
+                ("same, batch 256", "fast-resident", {"batch_size": 256}, {}),
+                ("fast recipe through fit (float16)", "fast-train-py", {}, {}),
+                ("book recipe through fit", "book-train-py", {}, {})]
+    return [("fast recipe", "fast", {}, {}),
+            ("without oneDNN", "fast", {}, {"TF_ENABLE_ONEDNN_OPTS": "0"}),
+            ("one step per call", "fast", {"steps_per_execution": 1}, {}),
+            ("with XLA (jit_compile=True)", "fast", {"jit_compile": True}, {}),
+            ("mixed bfloat16", "fast", {"mixed_precision": True}, {}),
+            ("batch 128", "fast", {"batch_size": 128}, {}),
+            ("batch 256", "fast", {"batch_size": 256}, {}),
+            ("book recipe through fit", "book-train-py", {}, {})]
+# --8<-- [end:probes]
+
+
+def run_probes(variants: list[tuple[str, str, dict, dict]], args: argparse.Namespace) -> list[dict]:
+    """Throughput of each variant over a few compiled calls, in a process of its own."""
+    from convnets.bench import Spec
+
+    limit = SMOKE["limit"] if args.smoke else PROBE_IMAGES
+    probes = []
+    for label, entry, changes, environment in variants[:2] if args.smoke else variants:
+        spec = Spec(entry=entry, seed=1, limit=limit, test_limit=SMOKE["test_limit"], epochs=2, device=args.device,
+                    data=str(args.data) if args.data else None, overrides=changes, probe=True)
+        result = run_in_process(spec, environment)
+        probes.append({"label": label, "entry": entry, "changes": changes, "environment": environment,
+                       **{key: result[key] for key in ("steady_images_per_second", "policy", "onednn", "jit_compile",
+                                                       "batch_size", "device")}})
+        print(f"probe  {label:<40} {result['steady_images_per_second']:>10,.0f} images/s", flush=True)
+    return probes
+
+
+# ## The report
+# Medians over seeds, every figure as a ratio to the book's code, and the goals checked.
+
+
+def check_goals(summaries: dict[str, dict], entries: list[str], on_gpu: bool) -> dict[str, bool]:
+    """The benchmark's goals, each true or false."""
+    book, ours, fast = (summaries[name] for name in entries[:3])
+    reach = fast["time_to_target"]
+    if on_gpu:
+        return {"fast time-to-target under 1 s": reach is not None and reach < 1.0,
+                "fast accuracy mean >= 0.990": fast["accuracy_mean"] >= 0.990}
+    return {
+        "fast time-to-target <= 0.15 x book fit": reach is not None and reach <= 0.15 * book["fit_seconds"],
+        "fast accuracy mean >= 0.990": fast["accuracy_mean"] >= 0.990,
+        "no fast seed below 0.988": fast["accuracy_min"] >= 0.988,
+        "train.py/book fit <= 1.05": ours["fit_seconds"] <= 1.05 * book["fit_seconds"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    prepare_environment(args.device)
+    os.environ[PREALLOCATE] = "false"
+
+    from convnets import flops
+    from convnets.bench import ENTRIES
+    from convnets.bench_report import format_probes, format_table, plot, summarize
+    from convnets.models import build_convnet
+    from convnets.run_files import write_json
+
+    device_line, machine = describe(args.device)
+    on_gpu = "GPU" in device_line
+    print(device_line)
+    print(f"CPU: {machine['cpu_model']}, {machine['cpu_cores']} cores, flags {' '.join(machine['cpu_flags']) or 'none notable'}; "
+          f"load average {machine['load_average'][0]:.2f}" if machine["load_average"] else "")
+    output = args.output or SNAPS_DIR / f"benchmark-{'gpu' if on_gpu else 'cpu'}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+
+    model = build_convnet()
+    forward = flops.forward_flops(model)
+    print(f"The convnet: {model.count_params():,} parameters, {forward / 1e6:.2f} MFLOP per image forward, "
+          f"{flops.training_flops(model) / 1e6:.2f} MFLOP per image per training step")
+
+    entries = choose_entries(on_gpu, machine["backend"])
+    runs = run_all(entries, args)
+    probes = [] if args.no_probes else run_probes(probe_variants(on_gpu, machine["backend"]), args)
+
+    summaries = summarize(runs, entries, args.target)
+    labels = {name: ENTRIES[name].label for name in entries}
+    goals = check_goals(summaries, entries, on_gpu)
+    report = {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(["python", "code/bench.py", *(argv if argv is not None else sys.argv[1:])]),
+        "mode": "smoke" if args.smoke else "full",
+        "device": device_line,
+        "machine": machine,
+        "load_average_after": list(os.getloadavg()),
+        "target": args.target,
+        "flops": {"forward_per_image": forward, "training_per_image": flops.training_flops(model),
+                  "per_layer": flops.per_layer(model), "convention": flops.__doc__.split("\n\n", 1)[1].strip()},
+        "entries": {name: {**asdict(ENTRIES[name]), "recipe": next(r["recipe"] for r in runs if r["entry"] == name)}
+                    for name in entries},
+        "baseline": entries[0],
+        "fast": entries[2],
+        "summaries": summaries,
+        "goals": goals,
+        "probes": probes,
+        "runs": runs,
+    }
+    write_json(output, report)
+    chart = output.with_suffix(".png")
+    plot(runs, summaries, labels, args.target, chart, f"MNIST convnet, {device_line.split(' (')[0].removeprefix('Training on ')}")
+
+    print()
+    print(format_table(summaries, labels, args.target))
+    if probes:
+        print()
+        print(format_probes(probes))
+    print()
+    for goal, met in goals.items():
+        print(f"goal {'met' if met else 'NOT met'}: {goal}")
+    print(f"Wrote {output.relative_to(ROOT) if output.resolve().is_relative_to(ROOT) else output} and {chart.name}")
+    ratio = summaries[entries[2]]["ratios"]["time_to_target"]
+    print(f"fast/book time-to-{args.target:.3f} ratio: {'nan' if ratio is None else f'{ratio:.3f}'}; "
+          f"fast accuracy mean: {summaries[entries[2]]['accuracy_mean']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""code/bench.py: its options, its report and a smoke run of the whole benchmark (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+
+from helpers import run_script
+
+LAST_LINE = re.compile(r"^fast/book time-to-(\d\.\d{3}) ratio: (\S+); fast accuracy mean: (\d\.\d{4})$")
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bench.py: error: "), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seeds", "0"], "must be at least 1"),
+    (["--seeds", "three"], "expected a whole number"),
+    (["--target", "1.5"], "between 0 and 1"),
+    (["--output", "bench.txt"], "must name a .json file"),
+    (["--data", "no/such/mnist.npz"], "--data file not found"),
+    (["--quick"], "unrecognized arguments"),
+])
+def test_bad_options_get_a_one_line_error_and_exit_2(args, message):
+    assert message in assert_one_line_error(run_script("bench.py", *args))
+
+
+def test_gpu_request_without_a_gpu_is_a_one_line_error(tmp_path):
+    line = assert_one_line_error(run_script("bench.py", "--device", "gpu", "--output", str(tmp_path / "b.json")))
+    assert "sees no GPU" in line
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict, object]:
+    """One smoke run of the benchmark: every entry and two probes, on a few batches."""
+    output = tmp_path_factory.mktemp("bench") / "benchmark.json"
+    result = run_script("bench.py", "--smoke", "--output", str(output))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result, json.loads(output.read_text()), output
+
+
+def test_smoke_run_ends_with_the_ratio_line(smoke):
+    result, report, _ = smoke
+    match = LAST_LINE.match(result.stdout.strip().splitlines()[-1])
+    assert match, result.stdout.strip().splitlines()[-1]
+    assert float(match.group(1)) == report["target"]
+    assert float(match.group(3)) == pytest.approx(report["summaries"][report["fast"]]["accuracy_mean"], abs=5e-5)
+
+
+def test_smoke_run_writes_every_entry_with_ratios_to_the_book(smoke):
+    _, report, _ = smoke
+    assert report["mode"] == "smoke"
+    assert list(report["summaries"]) == ["book", "book-train-py", "fast"]
+    assert report["baseline"] == "book" and report["fast"] == "fast"
+    assert report["summaries"]["book"]["ratios"]["fit_seconds"] == 1.0
+    for name, summary in report["summaries"].items():
+        assert summary["fit_seconds"] > 0 and summary["images_per_second"] > 0 and summary["gflops_per_second"] > 0
+        assert 0 <= summary["accuracy_mean"] <= 1 and summary["accuracy_std"] >= 0
+        assert set(summary["ratios"]) >= {"fit_seconds", "time_to_target", "images_per_second", "gflops_per_second"}
+    assert report["entries"]["fast"]["recipe"]["name"] == "fast"
+    assert report["entries"]["book"]["recipe"]["optimizer"] == "rmsprop"
+
+
+def test_smoke_runs_evaluate_off_the_clock_in_order(smoke):
+    _, report, _ = smoke
+    assert len(report["runs"]) == 3
+    for run in report["runs"]:
+        seconds = [e["seconds"] for e in run["evaluations"]]
+        assert len(seconds) >= 2 and seconds == sorted(seconds) and seconds[-1] <= run["fit_seconds"] + 1e-6
+        assert run["evaluations"][-1]["epoch"] == pytest.approx(run["epochs"])
+        assert run["evaluations"][-1]["accuracy"] == pytest.approx(run["final_accuracy"], abs=0.01)
+        assert run["test_images"] == 500 and run["train_images"] == 512
+
+
+def test_smoke_run_records_the_machine_and_the_flop_convention(smoke):
+    _, report, _ = smoke
+    machine = report["machine"]
+    assert {"cpu_model", "cpu_flags", "threads", "gpus", "versions", "native_bfloat16"} <= set(machine)
+    assert machine["versions"]["keras"]
+    assert report["flops"]["training_per_image"] == 3 * report["flops"]["forward_per_image"]
+    assert "multiply-add" in report["flops"]["convention"]
+    assert all(run["onednn"] in (True, False) for run in report["runs"])
+    assert len(report["probes"]) == 2 and report["probes"][1]["onednn"] is False
+
+
+def test_smoke_run_draws_the_chart_beside_the_json(smoke):
+    _, _, output = smoke
+    chart = output.with_suffix(".png")
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
+
+
+def test_flops_count_multiply_adds_twice_in_conv_and_dense_layers():
+    from convnets import flops, models
+
+    model = models.build_convnet()
+    counted = {}
+    for layer in model.layers:
+        if hasattr(layer, "kernel"):
+            weights_per_output = layer.kernel.shape[0] * (layer.kernel.shape[1] * layer.kernel.shape[2]
+                                                          if len(layer.kernel.shape) == 4 else 1)
+            outputs = 1
+            for size in layer.output.shape[1:]:
+                outputs *= size
+            counted[layer.name] = 2 * outputs * weights_per_output
+    assert flops.per_layer(model) == counted
+    assert flops.training_flops(model) == 3 * sum(counted.values())
+
+
+def test_time_to_target_is_the_first_evaluation_at_or_above_it():
+    from convnets.bench_report import median_or_none, time_to_target
+
+    run = {"evaluations": [{"seconds": 1.0, "accuracy": 0.98}, {"seconds": 2.0, "accuracy": 0.991},
+                           {"seconds": 3.0, "accuracy": 0.989}, {"seconds": 4.0, "accuracy": 0.995}]}
+    assert time_to_target(run, 0.99) == 2.0
+    assert time_to_target(run, 0.999) is None
+    assert median_or_none([3.0, None, 1.0]) == 3.0
+    assert median_or_none([None, None, 1.0]) is None
+
+
+def test_native_bfloat16_needs_avx512_bf16_or_amx(tmp_path):
+    from convnets import machine
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("model name\t: Test CPU\nflags\t\t: fpu avx2 fma avx512f amx_tile amx_bf16\n")
+    flags = machine.cpu_flags(cpuinfo)
+    assert machine.notable_cpu_flags(flags) == ["amx_bf16", "amx_tile", "avx2", "avx512f", "fma"]
+    assert machine.native_bfloat16(flags) and not machine.native_bfloat16(["avx2", "fma", "avx512f"])
+    assert machine.cpu_model(cpuinfo) == "Test CPU"
+
+
+def test_auto_mixed_precision_skips_emulated_bfloat16(monkeypatch):
+    from convnets import training
+
+    fast = training.RECIPES["fast"]
+    assert training.precision_policy(fast, on_gpu=True) == "mixed_float16"
+    monkeypatch.setattr(training, "native_bfloat16", lambda: False)
+    assert training.precision_policy(fast, on_gpu=False) == "float32"
+    monkeypatch.setattr(training, "native_bfloat16", lambda: True)
+    assert training.precision_policy(fast, on_gpu=False) == "mixed_bfloat16"
+    assert training.precision_policy(training.recipe_with("fast", mixed_precision=True), on_gpu=False) == "mixed_bfloat16"
+
+
+def test_fast_schedule_decays_within_its_first_epoch_then_holds_its_floor():
+    from convnets import training
+
+    fast = training.RECIPES["fast"]
+    optimizer = training.make_optimizer(fast, steps_per_epoch=100)
+
+    def rate_at(step: int) -> float:
+        optimizer.iterations.assign(step)
+        return float(optimizer.learning_rate)
+
+    floor = fast.learning_rate * fast.floor
+    assert rate_at(0) == pytest.approx(fast.learning_rate / 10)
+    assert rate_at(int(fast.warmup_epochs * 100)) == pytest.approx(fast.learning_rate)
+    assert rate_at(int(fast.decay_epochs * 100)) == pytest.approx(floor)
+    assert rate_at(fast.epochs * 100) == pytest.approx(floor)
+
+
+def test_resident_chunks_cover_an_epoch_between_evaluations():
+    from convnets.resident import chunk_lengths
+
+    assert chunk_lengths(937, 234) == [234, 234, 234, 234, 1]
+    assert chunk_lengths(100, 25) == [25, 25, 25, 25]
+    assert chunk_lengths(100, 0) == [100]
