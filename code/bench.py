@@ -129,7 +129,7 @@ def run_in_process(spec, environment: dict[str, str]) -> dict:
 
 
 # --8<-- [start:runs]
-def run_all(entries: list[str], args: argparse.Namespace) -> list[dict]:
+def run_all(entries: list[str], args: "argparse.Namespace") -> list[dict]:
     """Every entry with every seed, interleaved so that a busy spell on the machine hits all of them."""
     from convnets.bench import ENTRIES, Spec
     from convnets.bench_report import time_to_target
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from convnets import flops
     from convnets.bench import ENTRIES
-    from convnets.bench_report import format_probes, format_table, plot, summarize
+    from convnets.bench_report import format_probes, format_table, redraw, summarize
     from convnets.models import build_convnet
     from convnets.run_files import write_json
 
@@ -261,8 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
     }
     write_json(output, report)
-    chart = output.with_suffix(".png")
-    plot(runs, summaries, labels, args.target, chart, f"MNIST convnet, {device_line.split(' (')[0].removeprefix('Training on ')}")
+    chart = redraw(output)
 
     print()
     print(format_table(summaries, labels, args.target))

@@ -105,10 +105,11 @@ def make_eval_callback(clock: Clock, x_test: np.ndarray, y_test: np.ndarray, eve
             if not self.calls:
                 wait_for(self.model)  # so that the first call's time holds the compilation
             now = clock.elapsed()
-            self.calls.append((batch + 1 - self.epoch_steps, now - self.last_call))
+            done = min(batch + 1, steps_per_epoch)  # a call of several steps may report past the epoch's end
+            self.calls.append((done - self.epoch_steps, now - self.last_call))
             self.last_call = now
-            self.steps += batch + 1 - self.epoch_steps
-            self.epoch_steps = batch + 1
+            self.steps += done - self.epoch_steps
+            self.epoch_steps = done
             if every and self.epoch_steps >= self.next_eval:
                 self.evaluate()
                 self.next_eval += every
@@ -167,7 +168,7 @@ def fit_as_the_book(train_images, train_labels, epochs, callbacks):
 
 
 # --8<-- [start:train_path]
-def fit_as_train_py(recipe, train_images, train_labels, callbacks, folder: Path):
+def fit_as_train_py(recipe, train_images, train_labels, callbacks, folder: "Path"):
     """What code/train.py does around `fit`: the recipe's compile, its checkpoints and epoch log."""
     import keras
 

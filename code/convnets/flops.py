@@ -8,6 +8,7 @@ activations and to the weights, each about as costly as the forward pass.
 
 from __future__ import annotations
 
+# --8<-- [start:count]
 import math
 
 import keras
@@ -15,7 +16,6 @@ import keras
 TRAINING_MULTIPLIER = 3
 
 
-# --8<-- [start:count]
 def layer_flops(layer: keras.layers.Layer) -> int:
     """Operations for one image through `layer` (2 per multiply-add; 0 for layers without weights)."""
     if isinstance(layer, keras.layers.Conv2D):
