@@ -72,7 +72,7 @@ test-full: data
 # block prints. ALL=1 rewrites every shown output; PAGES="docs/a.md ..." limits the run to those pages.
 # Trained models are reused from runs/cache (keyed by code, data and settings) unless CONVNETS_CACHE says otherwise.
 outputs: data
-	CONVNETS_CACHE="$${CONVNETS_CACHE:-runs/cache}" $(PY) -m pytest -m page --update-outputs$(if $(ALL),=all) \
+	CONVNETS_CACHE="$${CONVNETS_CACHE:-runs/cache}" $(PY) -m pytest -m page --update-outputs=$(if $(ALL),all,changed) \
 		$(if $(PAGES),tests $(PAGES)) $(PYTEST_ARGS)
 
 clean:

@@ -27,7 +27,7 @@ DIGIT = 1  # the test set's second image, a 2
 QUICK = {"limit": 2000, "overrides": {"epochs": 1}}
 FIGURES = ("local_patterns", "global_and_local", "translation", "hierarchy", "convolution_steps", "patches_valid",
            "patches_same", "patches_strided", "max_pooling", "receptive_fields", "first_layer_filters",
-           "feature_maps", "training_curves")
+           "feature_maps", "training_curves", "benchmark-cpu", "benchmark-gpu")
 TRAINED = ("global_and_local", "translation", "first_layer_filters", "feature_maps", "training_curves")
 
 
@@ -70,7 +70,7 @@ def figure_jobs() -> dict[str, Callable[[Sources, Path], None]]:
     """How to draw each of FIGURES, by name (the file name without .png)."""
     import numpy as np
 
-    from convnets import figures, models
+    from convnets import bench_report, figures, models
     from convnets.plots import plot_training_curves
 
     edge = np.array([[-1.0, 0.0, 1.0]] * 3)  # responds to dark-to-bright vertical edges
@@ -97,6 +97,9 @@ def figure_jobs() -> dict[str, Callable[[Sources, Path], None]]:
         "first_layer_filters": lambda src, path: figures.first_layer_filters(path, src.convnet),
         "feature_maps": lambda src, path: figures.feature_maps(path, src.convnet, src.digit),
         "training_curves": training_curves,
+        # The benchmark charts are redrawn from the results `make bench` recorded in snaps/.
+        "benchmark-cpu": lambda src, path: bench_report.redraw(SNAPS_DIR / "benchmark-cpu.json", path),
+        "benchmark-gpu": lambda src, path: bench_report.redraw(SNAPS_DIR / "benchmark-gpu.json", path),
     }
 
 

@@ -147,13 +147,13 @@ def plot(runs: list[dict], summaries: dict[str, dict], labels: dict[str, str], t
     tmp.replace(path)
 
 
-def redraw(report_path: Path) -> Path:
-    """Draw the chart of a benchmark from its JSON file, beside it (same name, .png); returns its path."""
+def redraw(report_path: Path, chart: Path | None = None) -> Path:
+    """Draw the chart of a benchmark from its JSON file (default: beside it, as .png); returns its path."""
     import json
 
     report = json.loads(report_path.read_text())
     labels = {name: entry["label"] for name, entry in report["entries"].items()}
-    chart = report_path.with_suffix(".png")
+    chart = chart or report_path.with_suffix(".png")
     where = report["device"].split(" (")[0].removeprefix("Training on ")
     plot(report["runs"], report["summaries"], labels, report["target"], chart, f"MNIST convnet, {where}")
     return chart
