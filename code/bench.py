@@ -23,13 +23,14 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from convnets.cli import OneLineParser, fail, positive_int
+from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail, positive_int
 from convnets.devices import DEVICES, prepare_environment
-from convnets.paths import ROOT, SNAPS_DIR
+from convnets.paths import LOGS_DIR, ROOT, SNAPS_DIR
 
 CODE_DIR = Path(__file__).resolve().parent
 SMOKE = {"limit": 512, "test_limit": 500, "epochs": 1, "evals_per_epoch": 2}
 PROBE_IMAGES = 2048
+LOG = LOGS_DIR / "bench.log"  # TensorFlow's own lines and each run's errors, unless --verbose
 # This process only looks at the GPU; JAX must not take most of its memory away from the runs.
 PREALLOCATE = "XLA_PYTHON_CLIENT_PREALLOCATE"
 USER_PREALLOCATE = os.environ.get(PREALLOCATE)
@@ -60,6 +61,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, help="an mnist.npz to train on (default: data/mnist.npz)")
     parser.add_argument("--output", type=Path, help="the JSON file to write; the chart goes beside it as .png "
                                                     "(default: snaps/benchmark-cpu.json, or -gpu.json on a GPU)")
+    parser.add_verbose_option()
     args = parser.parse_args(argv)
     if args.output is not None and args.output.suffix != ".json":
         parser.error(f"--output must name a .json file, got {args.output}")
@@ -109,22 +111,18 @@ def choose_entries(on_gpu: bool, backend: str) -> list[str]:
 
 def run_in_process(spec, environment: dict[str, str]) -> dict:
     """Run `python -m convnets.bench` on one spec and return its result; a failure stops the benchmark."""
-    from convnets.bench import ENTRIES
-
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(CODE_DIR), os.environ.get("PYTHONPATH")])))
     env.pop(PREALLOCATE, None)
     env.update({PREALLOCATE: USER_PREALLOCATE} if USER_PREALLOCATE is not None else {})
-    env.update(ENTRIES[spec.entry].environment)
     env.update(environment)
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "result.json"
+        # The run's stderr is this process's: the log file, or the terminal with --verbose.
         completed = subprocess.run([sys.executable, "-m", "convnets.bench", json.dumps(asdict(spec)), str(output)],
-                                   env=env, cwd=ROOT, capture_output=True, text=True)
+                                   env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
         if completed.returncode != 0 or not output.exists():
-            lines = completed.stderr.strip().splitlines() or ["no output"]
-            print("\n".join(lines[-15:]), file=sys.stderr)
-            cause = next((line for line in reversed(lines) if "Error" in line), lines[-1])
-            fail(f"the {spec.entry} run with seed {spec.seed} failed: {cause.strip()}", code=1)
+            fail(f"the {spec.entry} run with seed {spec.seed} failed (exit {completed.returncode}); "
+                 f"its trace went to stderr: into {LOG}, or above with --verbose", code=1)
         return json.loads(output.read_text())
 
 
@@ -212,8 +210,15 @@ def check_goals(summaries: dict[str, dict], entries: list[str], on_gpu: bool) ->
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    local_mnist_or_fail(args.data)  # each run loads it again in its own process; a bad copy stops us here
     prepare_environment(args.device)
     os.environ[PREALLOCATE] = "false"
+    with framework_logs(LOG, args.verbose):
+        return benchmark(args, argv)
+
+
+def benchmark(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """Run every entry and probe, write the JSON and the chart, and print the report."""
 
     from convnets import flops
     from convnets.bench import ENTRIES

@@ -19,9 +19,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
-from convnets.cli import OneLineParser, fail
+from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail
+from convnets.data import DataError
 from convnets.devices import prepare_environment
-from convnets.paths import SNAPS_DIR
+from convnets.paths import LOGS_DIR, SNAPS_DIR
 
 DIGIT = 1  # the test set's second image, a 2
 QUICK = {"limit": 2000, "overrides": {"epochs": 1}}
@@ -34,14 +35,15 @@ TRAINED = ("global_and_local", "translation", "first_layer_filters", "feature_ma
 class Sources:
     """What the figures are drawn from, each loaded or trained only when a figure first needs it."""
 
-    def __init__(self, quick: bool) -> None:
+    def __init__(self, quick: bool, mnist: tuple | None) -> None:
         self.changes = QUICK if quick else {}
+        self.mnist = mnist
 
     @cached_property
     def digit(self):
         from convnets.data import load_mnist
 
-        return load_mnist()[1][0][DIGIT]
+        return (self.mnist or load_mnist())[1][0][DIGIT]
 
     def trained(self, name: str) -> tuple:
         from convnets.cache import trained
@@ -110,19 +112,24 @@ def parse_args(argv: list[str] | None, names: tuple[str, ...]) -> argparse.Names
     parser.add_argument("--only", choices=names, action="append", metavar="NAME",
                         help=f"draw only this figure (repeatable): {', '.join(names)}")
     parser.add_argument("--quick", action="store_true", help="models trained for one epoch on 2,000 images")
+    parser.add_verbose_option()
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv, FIGURES)
-    prepare_environment("cpu")
-    from convnets.data import DataError
-
-    jobs = figure_jobs()
     if args.output.exists() and not args.output.is_dir():
         fail(f"--output is a file, not a folder: {args.output}")
+    mnist = local_mnist_or_fail()
+    prepare_environment("cpu")
+    with framework_logs(LOGS_DIR / "make_figures.log", args.verbose):
+        return draw(args, Sources(args.quick, mnist))
+
+
+def draw(args: argparse.Namespace, sources: Sources) -> int:
+    """Draw the figures that --only names, or all of them."""
+    jobs = figure_jobs()
     args.output.mkdir(parents=True, exist_ok=True)
-    sources = Sources(args.quick)
     start = time.perf_counter()
     for name in args.only or FIGURES:
         path = args.output / f"{name}.png"

@@ -20,9 +20,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from convnets.cli import OneLineParser, fail, positive_int
+from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail, positive_int
 from convnets.devices import DEVICES, prepare_environment
-from convnets.paths import SNAPS_DIR
+from convnets.paths import LOGS_DIR, SNAPS_DIR
 
 DEFAULT_OUTPUT = SNAPS_DIR / "pooling_experiment.json"
 POOLINGS = ("max", "average", "strided", "none")  # the order of convnets.models.POOLINGS
@@ -40,6 +40,7 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--device", choices=DEVICES, default="auto", help="auto uses a GPU when one is visible")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
                         help=f"JSON file for the results (default: {DEFAULT_OUTPUT.relative_to(SNAPS_DIR.parent)})")
+    parser.add_verbose_option()
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit > 60000:
         parser.error(f"--limit is at most 60000 (the training set), got {args.limit}")
@@ -83,8 +84,14 @@ def summarize(pooling: str, runs: list[dict]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    mnist = local_mnist_or_fail()
     prepare_environment(args.device)
+    with framework_logs(LOGS_DIR / "pooling_experiment.log", args.verbose):
+        return experiment(args, argv, mnist)
 
+
+def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | None) -> int:
+    """Train every variant with every seed and write the results."""
     import keras
 
     from convnets import data, devices, training
@@ -92,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         machine = devices.describe_device(args.device).replace("Training on ", "")
-        (x_train, y_train), (x_test, y_test) = data.load_mnist()
+        (x_train, y_train), (x_test, y_test) = mnist or data.load_mnist()
     except (devices.DeviceError, data.DataError) as error:
         fail(str(error))
     limit = args.limit or len(x_train)

@@ -6,7 +6,9 @@
     python code/train.py --output runs/a --resume   # continue an interrupted run
 
 The output folder receives the model (model.keras), its history with the test
-accuracy and the settings (history.json), and a plot of the training curves (curves.png).
+accuracy and the settings (history.json), a plot of the training curves (curves.png), and
+train.log: TensorFlow's own log lines and the full trace of any unexpected error (--verbose
+shows them on the terminal instead).
 """
 
 from __future__ import annotations
@@ -15,17 +17,19 @@ import json
 import sys
 from pathlib import Path
 
-from convnets.cli import OneLineParser, fail, positive_float, positive_int
+from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail, positive_float, positive_int
+from convnets.data import DataError
 from convnets.devices import DEVICES, prepare_environment
 from convnets.paths import RUNS_DIR
-from convnets.run_files import BACKUP_DIR, LOG_FILE, MODEL_FILE, SETTINGS_FILE, read_epoch_log, write_json
+from convnets.run_files import (BACKUP_DIR, LOG_FILE, MODEL_FILE, RUN_LOG_FILE, SETTINGS_FILE, read_epoch_log,
+                                write_json)
 
 MODEL_CHOICES = ("convnet", "no-max-pool", "dense")
 RECIPE_CHOICES = ("book", "fast")
 
 
-def parse_args(argv: list[str] | None) -> tuple[dict, Path, bool, bool, str]:
-    """Read the command line; return the run's settings, output folder, resume, overwrite and device."""
+def parse_args(argv: list[str] | None) -> tuple[dict, Path, bool, bool, str, bool]:
+    """Read the command line; return the run's settings, output folder, resume, overwrite, device and verbose."""
     parser = OneLineParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2])
     parser.add_argument("--model", choices=MODEL_CHOICES, default="convnet", help="which network to train (default: convnet)")
     parser.add_argument("--recipe", choices=RECIPE_CHOICES, default="book", help="training recipe (default: book)")
@@ -39,8 +43,12 @@ def parse_args(argv: list[str] | None) -> tuple[dict, Path, bool, bool, str]:
     parser.add_argument("--output", type=Path, help="folder for the model, history and plot (default: runs/MODEL-RECIPE)")
     parser.add_argument("--deterministic", action="store_true", help="use deterministic kernels, so a seed gives identical weights")
     parser.add_argument("--mixed-precision", action="store_true", help="float16 on a GPU, bfloat16 on a CPU")
+    parser.add_argument("--max-loss", type=positive_float,
+                        help="stop, saving no model, when the training loss passes this value: it has diverged "
+                             "(default: 100, some 40 times the loss of a random guess; NaN and infinity always stop)")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --output from its last finished epoch")
     parser.add_argument("--overwrite", action="store_true", help="replace a finished run already in --output")
+    parser.add_verbose_option()
     args = parser.parse_args(argv)
     if args.data is not None and not args.data.is_file():
         parser.error(f"--data file not found: {args.data}")
@@ -57,14 +65,15 @@ def parse_args(argv: list[str] | None) -> tuple[dict, Path, bool, bool, str]:
         },
         "seed": args.seed,
         "limit": args.limit,
+        "max_loss": args.max_loss,
         "deterministic": args.deterministic,
         "data": str(args.data) if args.data else None,
     }
     output = args.output or RUNS_DIR / f"{args.model}-{args.recipe}"
-    return settings, output, args.resume, args.overwrite, args.device
+    return settings, output, args.resume, args.overwrite, args.device, args.verbose
 
 
-def prepare_output(settings: dict, output: Path, resume: bool, overwrite: bool) -> dict:
+def check_output(settings: dict, output: Path, resume: bool, overwrite: bool) -> dict:
     """Check the output folder so that no finished or interrupted run is lost; return the settings to use."""
     backup, settings_file = output / BACKUP_DIR, output / SETTINGS_FILE
     if resume:
@@ -74,32 +83,46 @@ def prepare_output(settings: dict, output: Path, resume: bool, overwrite: bool) 
         if settings["data"]:
             saved["data"] = settings["data"]
         return saved
+    if output.exists() and not output.is_dir():
+        fail(f"--output is a file, not a folder: {output}")
     if backup.exists():
         fail(f"{output} holds an interrupted run; continue it with --resume, or choose another --output")
     if (output / MODEL_FILE).exists() and not overwrite:
         fail(f"{output} already holds a trained model; pass --overwrite to replace it, or choose another --output")
-    output.mkdir(parents=True, exist_ok=True)
-    (output / LOG_FILE).unlink(missing_ok=True)
-    write_json(settings_file, settings)
     return settings
 
 
-def main(argv: list[str] | None = None) -> int:
-    settings, output, resume, overwrite, device = parse_args(argv)
-    settings = prepare_output(settings, output, resume, overwrite)
-    prepare_environment(device, settings["deterministic"])
+def start_output(settings: dict, output: Path) -> None:
+    """Record a new run's settings in its output folder, forgetting any earlier run's epoch log."""
+    output.mkdir(parents=True, exist_ok=True)
+    (output / LOG_FILE).unlink(missing_ok=True)
+    write_json(output / SETTINGS_FILE, settings)
 
-    from convnets import data, devices
+
+def main(argv: list[str] | None = None) -> int:
+    settings, output, resume, overwrite, device, verbose = parse_args(argv)
+    settings = check_output(settings, output, resume, overwrite)
+    mnist = local_mnist_or_fail(settings["data"])
+    if not resume:
+        start_output(settings, output)
+    prepare_environment(device, settings["deterministic"])
+    with framework_logs(output / RUN_LOG_FILE, verbose):
+        return train(settings, output, device, mnist)
+
+
+def train(settings: dict, output: Path, device: str, mnist: tuple | None) -> int:
+    """Import Keras, check the device, train, and report; every expected failure is one line."""
+    from convnets import devices
     from convnets.runner import TrainingFailed, run_training
 
     try:
         device_line = devices.describe_device(device)
     except devices.DeviceError as error:
         fail(str(error))
-    print(device_line)
+    print(device_line, flush=True)
     try:
-        record = run_training(settings, output, device_line)
-    except data.DataError as error:
+        record = run_training(settings, output, device_line, mnist=mnist)
+    except DataError as error:
         fail(str(error))
     except KeyboardInterrupt:
         done = len(read_epoch_log(output / LOG_FILE).get("loss", []))

@@ -7,10 +7,12 @@ import tempfile
 
 import pytest
 
+from convnets.devices import framework_defaults
+
 # The docs pages run as tests (tests/pagetest); pytester drives that plugin on fixture sites.
 pytest_plugins = ["pagetest.plugin", "pytester"]
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+framework_defaults()  # the scripts' TensorFlow settings (oneDNN on), for the pages run in this process
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 # Each model trains once per test session, in a fresh cache, and is reused by every test and page.
 # Set CONVNETS_CACHE yourself to keep trained models between sessions while you work.

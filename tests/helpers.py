@@ -7,14 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 CODE = ROOT / "code"
+
+# TensorFlow turns oneDNN on by itself only on some CPUs (AVX-512 VNNI/BF16, AMX), and then logs about it
+# from C++ before its logging starts. Forcing it each way runs both paths on any machine.
+ONEDNN = pytest.mark.parametrize("onednn", ["0", "1"], ids=["onednn-off", "onednn-on"])
 
 
 def script_env(**extra: str) -> dict[str, str]:
     """The environment for running a code/ script: offline, CPU only, quiet TensorFlow."""
     env = dict(os.environ, PYTHONPATH=str(CODE), TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="-1")
-    env.pop("CONVNETS_MNIST", None)
+    for name in ("CONVNETS_MNIST", "CONVNETS_VERBOSE"):
+        env.pop(name, None)
     env.update(extra)
     return env
 
@@ -25,3 +32,19 @@ def run_script(script: str, *args: str, timeout: float = 900, **env: str) -> sub
         [sys.executable, str(CODE / script), *args],
         cwd=ROOT, env=script_env(**env), capture_output=True, text=True, timeout=timeout,
     )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, code: int = 2) -> str:
+    """The script failed with `code` and said why in exactly one line on stderr, `SCRIPT: error: ...`."""
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    script = Path(result.args[1]).name
+    assert len(lines) == 1 and lines[0].startswith(f"{script}: error: "), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    return lines[0]
+
+
+def assert_quiet(result: subprocess.CompletedProcess) -> None:
+    """The script succeeded and wrote nothing on stderr: no TensorFlow or absl start-up lines."""
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == "", result.stderr[-3000:]

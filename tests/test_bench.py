@@ -8,17 +8,9 @@ import subprocess
 
 import pytest
 
-from helpers import run_script
+from helpers import ONEDNN, assert_one_line_error, assert_quiet, run_script
 
 LAST_LINE = re.compile(r"^fast/book time-to-(\d\.\d{3}) ratio: (\S+); fast accuracy mean: (\d\.\d{4})$")
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("bench.py: error: "), result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    return lines[0]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -29,22 +21,38 @@ def assert_one_line_error(result: subprocess.CompletedProcess) -> str:
     (["--data", "no/such/mnist.npz"], "--data file not found"),
     (["--quick"], "unrecognized arguments"),
 ])
-def test_bad_options_get_a_one_line_error_and_exit_2(args, message):
-    assert message in assert_one_line_error(run_script("bench.py", *args))
+@ONEDNN
+def test_bad_options_get_a_one_line_error_and_exit_2(args, message, onednn):
+    assert message in assert_one_line_error(run_script("bench.py", *args, TF_ENABLE_ONEDNN_OPTS=onednn))
 
 
-def test_gpu_request_without_a_gpu_is_a_one_line_error(tmp_path):
-    line = assert_one_line_error(run_script("bench.py", "--device", "gpu", "--output", str(tmp_path / "b.json")))
-    assert "sees no GPU" in line
+@ONEDNN
+def test_gpu_request_without_a_gpu_is_a_one_line_error(tmp_path, onednn):
+    result = run_script("bench.py", "--device", "gpu", "--output", str(tmp_path / "b.json"), TF_ENABLE_ONEDNN_OPTS=onednn)
+    assert "sees no GPU" in assert_one_line_error(result)
+
+
+@ONEDNN
+def test_corrupt_data_file_stops_the_benchmark_before_it_starts(tmp_path, onednn):
+    bad = tmp_path / "mnist.npz"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    result = run_script("bench.py", "--data", str(bad), "--output", str(tmp_path / "b.json"), TF_ENABLE_ONEDNN_OPTS=onednn)
+    assert "corrupt or unreadable" in assert_one_line_error(result)
+    assert not (tmp_path / "b.json").exists()
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict, object]:
     """One smoke run of the benchmark: every entry and two probes, on a few batches."""
     output = tmp_path_factory.mktemp("bench") / "benchmark.json"
-    result = run_script("bench.py", "--smoke", "--output", str(output))
+    result = run_script("bench.py", "--smoke", "--output", str(output), TF_ENABLE_ONEDNN_OPTS="1")
     assert result.returncode == 0, result.stderr[-3000:]
     return result, json.loads(output.read_text()), output
+
+
+def test_smoke_run_keeps_stderr_clean_with_onednn_on(smoke):
+    result, _, _ = smoke
+    assert_quiet(result)
 
 
 def test_smoke_run_ends_with_the_ratio_line(smoke):
@@ -136,6 +144,8 @@ def test_native_bfloat16_needs_avx512_bf16_or_amx(tmp_path):
     assert machine.notable_cpu_flags(flags) == ["amx_bf16", "amx_tile", "avx2", "avx512f", "fma"]
     assert machine.native_bfloat16(flags) and not machine.native_bfloat16(["avx2", "fma", "avx512f"])
     assert machine.cpu_model(cpuinfo) == "Test CPU"
+    assert machine.summary_line(cpuinfo).endswith(
+        "cores; avx2 yes, avx512f yes, avx512_vnni no, avx512_bf16 no, amx yes")
 
 
 def test_auto_mixed_precision_skips_emulated_bfloat16(monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -11,15 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from helpers import CODE, ROOT, run_script, script_env
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, code: int = 2) -> str:
-    assert result.returncode == code, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("train.py: error: "), result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    return lines[0]
+from convnets.runner import default_settings
+from helpers import CODE, ONEDNN, ROOT, assert_one_line_error, assert_quiet, run_script, script_env
 
 
 @pytest.mark.parametrize("args, message", [
@@ -32,43 +26,106 @@ def assert_one_line_error(result: subprocess.CompletedProcess, code: int = 2) ->
     (["--data", "no/such/mnist.npz"], "--data file not found"),
     (["--bogus"], "unrecognized arguments"),
 ])
-def test_bad_options_get_a_one_line_error_and_exit_2(args, message):
-    assert message in assert_one_line_error(run_script("train.py", *args))
+@ONEDNN
+def test_bad_options_get_a_one_line_error_and_exit_2(args, message, onednn):
+    assert message in assert_one_line_error(run_script("train.py", *args, TF_ENABLE_ONEDNN_OPTS=onednn))
 
 
-def test_gpu_request_without_a_gpu_is_a_clear_error(tmp_path):
-    line = assert_one_line_error(run_script("train.py", "--device", "gpu", "--output", str(tmp_path / "run")))
+@ONEDNN
+def test_gpu_request_without_a_gpu_is_a_clear_error(tmp_path, onednn):
+    result = run_script("train.py", "--device", "gpu", "--output", str(tmp_path / "run"), TF_ENABLE_ONEDNN_OPTS=onednn)
+    line = assert_one_line_error(result)
     assert "sees no GPU" in line and "--device cpu" in line
 
 
-def test_corrupt_data_file_is_reported_not_used(tmp_path):
+@ONEDNN
+def test_corrupt_data_file_is_reported_before_the_framework_loads(tmp_path, onednn):
     bad = tmp_path / "mnist.npz"
     bad.write_bytes(b"PK\x03\x04 truncated")
-    line = assert_one_line_error(run_script("train.py", "--data", str(bad), "--output", str(tmp_path / "run")))
-    assert "corrupt or unreadable" in line
-    assert not (tmp_path / "run" / "model.keras").exists()
+    start = time.perf_counter()
+    result = run_script("train.py", "--data", str(bad), "--output", str(tmp_path / "run"), TF_ENABLE_ONEDNN_OPTS=onednn)
+    seconds = time.perf_counter() - start
+    assert "corrupt or unreadable" in assert_one_line_error(result)
+    assert not (tmp_path / "run").exists(), "a bad input leaves no output folder behind"
+    assert seconds < 15, f"{seconds:.1f} s: TensorFlow takes seconds to import, NumPy does not"
 
 
-def test_resume_without_an_interrupted_run_is_refused(tmp_path):
-    assert "nothing to resume" in assert_one_line_error(run_script("train.py", "--resume", "--output", str(tmp_path)))
+def test_corrupt_data_file_needs_no_framework(tmp_path):
+    """The data check runs in a process where importing TensorFlow or Keras would fail."""
+    bad = tmp_path / "mnist.npz"
+    bad.write_bytes(b"not a zip")
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    for name in ("tensorflow", "keras", "jax", "torch"):
+        (blocker / f"{name}.py").write_text(f"raise ImportError('{name} imported too early')\n")
+    result = run_script("train.py", "--data", str(bad), "--output", str(tmp_path / "run"),
+                        PYTHONPATH=f"{blocker}{os.pathsep}{CODE}")
+    assert "corrupt or unreadable" in assert_one_line_error(result)
 
 
-@pytest.fixture(scope="module")
-def short_run(tmp_path_factory):
-    """A real two-epoch run on the first 6,000 training images."""
+@ONEDNN
+def test_resume_without_an_interrupted_run_is_refused(tmp_path, onednn):
+    result = run_script("train.py", "--resume", "--output", str(tmp_path), TF_ENABLE_ONEDNN_OPTS=onednn)
+    assert "nothing to resume" in assert_one_line_error(result)
+
+
+def test_verbose_shows_the_framework_logs_and_still_ends_with_the_error(tmp_path):
+    """oneDNN forced on makes TensorFlow log a start-up line on every CPU; --verbose lets it through."""
+    for how in (["--verbose"], []):
+        result = run_script("train.py", *how, "--device", "gpu", "--output", str(tmp_path / "run"),
+                            TF_ENABLE_ONEDNN_OPTS="1", **({} if how else {"CONVNETS_VERBOSE": "1"}))
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) > 1 and "oneDNN custom operations are on" in result.stderr, result.stderr
+        assert lines[-1].startswith("train.py: error: --device gpu was requested")
+
+
+def test_help_documents_verbose_and_the_divergence_bound():
+    from convnets.training import DIVERGENCE_BOUND
+
+    result = run_script("train.py", "--help")
+    text = " ".join(result.stdout.split())
+    assert "--verbose" in text and "CONVNETS_VERBOSE=1" in text
+    assert f"(default: {DIVERGENCE_BOUND:g}," in text
+
+
+def test_an_unexpected_failure_is_one_line_pointing_at_the_full_trace(tmp_path):
+    """A damaged checkpoint is no input we check: its error is reported whole in train.log, in brief here."""
+    (tmp_path / "backup").mkdir()
+    (tmp_path / "backup" / "latest.weights.h5").write_bytes(b"not an HDF5 file")
+    (tmp_path / "settings.json").write_text(json.dumps(default_settings(limit=600, overrides={"epochs": 1})))
+    result = run_script("train.py", "--resume", "--output", str(tmp_path), TF_ENABLE_ONEDNN_OPTS="1")
+    line = assert_one_line_error(result, code=1)
+    log = tmp_path / "train.log"
+    assert line.startswith("train.py: error: unexpected OSError") and f"the full trace is in {log}" in line
+    text = log.read_text()
+    assert "oneDNN custom operations are on" in text and "Traceback (most recent call last)" in text
+
+
+@pytest.fixture(scope="module", params=["0", "1"], ids=["onednn-off", "onednn-on"])
+def short_run(request, tmp_path_factory):
+    """A real two-epoch run on the first 6,000 training images, with oneDNN forced off, then on."""
     output = tmp_path_factory.mktemp("short") / "run"
-    result = run_script("train.py", "--limit", "6000", "--epochs", "2", "--output", str(output))
-    assert result.returncode == 0, result.stderr
-    return output, result
+    result = run_script("train.py", "--limit", "6000", "--epochs", "2", "--output", str(output),
+                        TF_ENABLE_ONEDNN_OPTS=request.param)
+    return output, result, request.param == "1"
 
 
-def test_short_run_prints_device_progress_and_test_accuracy(short_run):
-    _, result = short_run
+def test_short_run_prints_device_progress_and_test_accuracy_and_nothing_else(short_run):
+    _, result, _ = short_run
+    assert_quiet(result)
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("Training on CPU:")
     assert any("loss:" in line and "accuracy:" in line for line in lines)
     assert lines[-1].startswith("Test accuracy: 0.")
     assert float(lines[-1].split(": ")[1]) >= 0.90, "floor for 2 epochs on 6,000 images"
+
+
+def test_short_run_keeps_the_framework_logs_in_train_log(short_run):
+    output, _, onednn = short_run
+    log = (output / "train.log").read_text()
+    assert ("oneDNN custom operations are on" in log) == onednn, log
+    assert "Traceback" not in log
 
 
 def test_short_run_writes_model_history_and_curves(short_run):
@@ -77,7 +134,7 @@ def test_short_run_writes_model_history_and_curves(short_run):
     from convnets.data import LOCAL_FILE, read_npz
     from convnets.training import prepare_images
 
-    output, result = short_run
+    output, result, _ = short_run
     record = json.loads((output / "history.json").read_text())
     assert record["settings"]["limit"] == 6000 and record["recipe"]["batch_size"] == 64
     assert record["recipe"]["optimizer"] == "rmsprop" and record["recipe"]["epochs"] == 2
@@ -91,19 +148,23 @@ def test_short_run_writes_model_history_and_curves(short_run):
 
 
 def test_a_finished_run_is_never_overwritten_by_accident(short_run):
-    output, _ = short_run
+    output, _, _ = short_run
     before = (output / "model.keras").read_bytes()
     line = assert_one_line_error(run_script("train.py", "--limit", "600", "--epochs", "1", "--output", str(output)))
     assert "--overwrite" in line
     assert (output / "model.keras").read_bytes() == before
 
 
-def test_nan_loss_stops_training_with_a_message(tmp_path):
-    result = run_script("train.py", "--limit", "2000", "--epochs", "2", "--learning-rate", "1e20",
-                        "--output", str(tmp_path))
+@ONEDNN
+def test_a_loss_past_the_bound_stops_training_and_saves_no_model(tmp_path, onednn):
+    """The first batch's loss is about ln 10 ≈ 2.3 on any CPU, so a bound of 1 stops it at once."""
+    result = run_script("train.py", "--limit", "2000", "--epochs", "2", "--max-loss", "1", "--output", str(tmp_path),
+                        TF_ENABLE_ONEDNN_OPTS=onednn)
     line = assert_one_line_error(result, code=1)
-    assert "NaN" in line and "No model was saved" in line
-    assert not (tmp_path / "model.keras").exists()
+    assert "in epoch 1, the loss reached" in line and "past the divergence bound of 1" in line
+    assert "No model was saved" in line
+    assert not (tmp_path / "model.keras").exists() and not (tmp_path / "backup").exists()
+    assert "Test accuracy" not in result.stdout
 
 
 def test_interrupted_run_resumes_from_its_last_finished_epoch(tmp_path):

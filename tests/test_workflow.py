@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -42,3 +43,12 @@ def test_every_workflow_command_is_shown_in_the_readme():
     for job in workflow()["jobs"]:
         for command in commands(job):
             assert re.search(rf"(^|`){re.escape(command)}\b", readme, re.M), f"the README does not show `{command}`"
+
+
+def test_ci_starts_by_naming_the_machine_and_its_instruction_sets():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    first_output = next(line for line in script.splitlines() if line.startswith("echo "))
+    assert first_output.startswith('echo "CI machine: ')
+    printed = subprocess.run(["bash", "-c", first_output], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert re.fullmatch(r"CI machine: .+, \d+ cores; avx2 (yes|no), avx512f (yes|no), avx512_vnni (yes|no), "
+                        r"avx512_bf16 (yes|no), amx (yes|no)\n", printed), printed

@@ -8,7 +8,6 @@ from one run into the next.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -26,13 +25,12 @@ class Entry:
     label: str
     recipe: str
     path: str  # "book": plain Keras as the book writes it; "train.py": our runner's path; "resident": jitted loop
-    environment: dict = field(default_factory=dict)
 
 
 ENTRIES = {
     "book": Entry("book", "(a) the book's code", "book", "book"),
     "book-train-py": Entry("book-train-py", "(b) train.py, book recipe", "book", "train.py"),
-    "fast": Entry("fast", "(c) fast recipe", "fast", "train.py", {"TF_ENABLE_ONEDNN_OPTS": "1"}),
+    "fast": Entry("fast", "(c) fast recipe", "fast", "train.py"),
     "fast-train-py": Entry("fast-train-py", "fast recipe through train.py", "fast", "train.py"),
     "fast-resident": Entry("fast-resident", "(c) fast recipe, data on the GPU", "fast", "resident"),
 }
@@ -169,20 +167,12 @@ def fit_as_the_book(train_images, train_labels, epochs, callbacks):
 
 # --8<-- [start:train_path]
 def fit_as_train_py(recipe, train_images, train_labels, callbacks, folder: "Path"):
-    """What code/train.py does around `fit`: the recipe's compile, its checkpoints and epoch log."""
-    import keras
-
+    """What code/train.py does around `fit`: the recipe's compile, its checkpoints, epoch log and divergence guard."""
     from convnets import models, training
-    from convnets.run_files import BACKUP_DIR, LOG_FILE
 
     model = models.MODELS["convnet"]()
     training.compile_model(model, recipe, training.steps_per_epoch(len(train_images), recipe.batch_size))
-    callbacks = [
-        keras.callbacks.BackupAndRestore(backup_dir=str(folder / BACKUP_DIR), double_checkpoint=True),
-        training.EpochLog(folder / LOG_FILE),
-        keras.callbacks.TerminateOnNaN(),
-        *callbacks,
-    ]
+    callbacks = [*training.run_callbacks(folder, training.DivergenceGuard()), *callbacks]
     model.fit(train_images, train_labels, epochs=recipe.epochs, batch_size=recipe.batch_size,
               callbacks=callbacks, verbose=0)
     return model

@@ -59,6 +59,16 @@ def load_mnist(path: str | os.PathLike | None = None, *, allow_download: bool = 
     raise DataError(f"MNIST not found; {HOW_TO_GET}")
 
 
+def load_local_mnist(path: str | os.PathLike | None = None) -> tuple[Split, Split] | None:
+    """MNIST from `path`, $CONVNETS_MNIST or data/mnist.npz, verified with NumPy alone, before any framework loads.
+
+    None when there is no local copy (then `load_mnist` can still download it); DataError when a copy is bad.
+    """
+    if not (path or os.environ.get(ENV_VAR) or LOCAL_FILE.exists()):
+        return None
+    return load_mnist(path, allow_download=False)
+
+
 def _keras_load() -> tuple[Split, Split]:
     import keras
 

@@ -49,6 +49,15 @@ def cpu_model(cpuinfo: Path = CPUINFO) -> str:
     return platform.processor() or platform.machine()
 
 
+def summary_line(cpuinfo: Path = CPUINFO) -> str:
+    """One line on the processor: model, cores, and which of the instruction sets that matter here it has."""
+    flags = cpu_flags(cpuinfo)
+    has = {name: name in flags for name in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16")}
+    has["amx"] = any(flag.startswith("amx") for flag in flags)
+    listed = ", ".join(f"{name} {'yes' if present else 'no'}" for name, present in has.items())
+    return f"{cpu_model(cpuinfo)}, {os.cpu_count()} cores; {listed}"
+
+
 def package_versions() -> dict[str, str]:
     """Versions of the installed packages that shape the timings."""
     versions = {"python": platform.python_version()}

@@ -13,6 +13,7 @@ SETTINGS_FILE = "settings.json"
 CURVES_FILE = "curves.png"
 LOG_FILE = "epochs.jsonl"
 BACKUP_DIR = "backup"
+RUN_LOG_FILE = "train.log"  # the framework's own log lines, and the trace of an unexpected error
 
 
 def atomic_write_text(path: Path, text: str) -> None:

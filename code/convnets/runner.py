@@ -10,14 +10,14 @@ from pathlib import Path
 import keras
 
 from convnets import devices, models, training
-from convnets.data import load_mnist
+from convnets.data import Split, load_mnist
 from convnets.plots import plot_training_curves
 from convnets.run_files import (BACKUP_DIR, CURVES_FILE, HISTORY_FILE, LOG_FILE, MODEL_FILE, read_epoch_log,
                                 save_model_atomically, write_json)
 
 
 class TrainingFailed(Exception):
-    """The loss became NaN, so no model was saved."""
+    """The loss diverged (NaN, infinite or past the bound), so no model was saved."""
 
 
 def default_settings(model: str = "convnet", recipe: str = "book", **changes) -> dict:
@@ -28,10 +28,12 @@ def default_settings(model: str = "convnet", recipe: str = "book", **changes) ->
     return settings
 
 
-def run_training(settings: dict, output: Path, device_line: str, verbose: int | None = None) -> dict:
+def run_training(settings: dict, output: Path, device_line: str, verbose: int | None = None,
+                 mnist: tuple[Split, Split] | None = None) -> dict:
     """Train as `settings` say, keeping every finished epoch in `output` so an interrupted run can resume.
 
-    Returns the history record also written to history.json. KeyboardInterrupt propagates.
+    `mnist` is the data set when the caller has loaded it already. Returns the history record also
+    written to history.json. KeyboardInterrupt propagates.
     """
     recipe = training.recipe_with(settings["recipe"], **settings["overrides"])
     keras.utils.set_random_seed(settings["seed"])
@@ -39,18 +41,15 @@ def run_training(settings: dict, output: Path, device_line: str, verbose: int | 
         devices.enable_determinism()
     keras.mixed_precision.set_dtype_policy(training.precision_policy(recipe, on_gpu="GPU" in device_line))
 
-    (x_train, y_train), (x_test, y_test) = load_mnist(settings["data"])
+    (x_train, y_train), (x_test, y_test) = mnist or load_mnist(settings["data"])
     limit = settings["limit"] or len(x_train)
     x_train, y_train = training.prepare_images(x_train[:limit]), y_train[:limit]
     x_test = training.prepare_images(x_test)
     model = models.MODELS[settings["model"]]()
     training.compile_model(model, recipe, training.steps_per_epoch(len(x_train), recipe.batch_size))
 
-    callbacks = [
-        keras.callbacks.BackupAndRestore(backup_dir=str(output / BACKUP_DIR), double_checkpoint=True),
-        training.EpochLog(output / LOG_FILE),
-        keras.callbacks.TerminateOnNaN(),
-    ]
+    guard = training.DivergenceGuard(settings.get("max_loss") or training.DIVERGENCE_BOUND)
+    callbacks = training.run_callbacks(output, guard)
     print(f"Model {settings['model']}: {model.count_params():,} parameters; recipe {recipe.name}: "
           f"{recipe.optimizer}, batch {recipe.batch_size}, {recipe.epochs} epochs, {len(x_train):,} training images")
     start = time.perf_counter()
@@ -60,11 +59,9 @@ def run_training(settings: dict, output: Path, device_line: str, verbose: int | 
     keras.mixed_precision.set_dtype_policy("float32")
 
     history = read_epoch_log(output / LOG_FILE)
-    losses = history.get("loss", [])
-    if len(losses) < recipe.epochs or any(loss != loss for loss in losses):
+    if guard.reason:
         shutil.rmtree(output / BACKUP_DIR, ignore_errors=True)
-        raise TrainingFailed(f"training stopped: the loss became NaN in epoch {max(1, len(losses))}; "
-                             "try a lower --learning-rate. No model was saved.")
+        raise TrainingFailed(f"training stopped: {guard.reason}; try a lower --learning-rate. No model was saved.")
 
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
     save_model_atomically(model, output / MODEL_FILE)

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from convnets.machine import native_bfloat16
+from convnets.run_files import BACKUP_DIR, LOG_FILE
 
 
 @dataclass(frozen=True)
@@ -130,3 +131,43 @@ class EpochLog(keras.callbacks.Callback):
             handle.write(json.dumps(row) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+
+
+# A uniform guess over 10 classes has a cross-entropy of ln 10 ≈ 2.3; a running mean above 100 means the
+# network gives the right class a probability below e^-100 on average: the weights have blown up.
+DIVERGENCE_BOUND = 100.0
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops training as soon as the loss is NaN, infinite or above `bound`; `reason` then says which."""
+
+    def __init__(self, bound: float = DIVERGENCE_BOUND) -> None:
+        super().__init__()
+        self.bound = bound
+        self.reason: str | None = None
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = float((logs or {}).get("loss", 0.0))
+        if math.isnan(loss):
+            problem = "the loss became NaN"
+        elif math.isinf(loss):
+            problem = "the loss became infinite"
+        elif loss > self.bound:
+            problem = f"the loss reached {loss:.3g}, past the divergence bound of {self.bound:g}"
+        else:
+            return
+        self.reason = f"in epoch {self.epoch + 1}, {problem}"
+        self.model.stop_training = True
+
+
+def run_callbacks(folder: Path, guard: DivergenceGuard) -> list[keras.callbacks.Callback]:
+    """What every run in an output folder trains with: resumable checkpoints, the epoch log and the guard."""
+    return [
+        keras.callbacks.BackupAndRestore(backup_dir=str(folder / BACKUP_DIR), double_checkpoint=True),
+        EpochLog(folder / LOG_FILE),
+        guard,
+    ]
