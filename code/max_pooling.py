@@ -6,6 +6,12 @@
 # of the experiment that compares four ways to downsample. Run it with `python code/max_pooling.py`.
 
 # %%
+try:
+    import convnets  # the tutorial's package: code/convnets in a checkout
+except ModuleNotFoundError:
+    raise SystemExit("Needs the tutorial's convnets package: pip install path/to/checkout (or git+<repo URL>)") from None
+
+# %%
 # --8<-- [start:setup]
 import json
 

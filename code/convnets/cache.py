@@ -12,13 +12,13 @@ from pathlib import Path
 import keras
 
 from convnets import devices
-from convnets.data import LOCAL_FILE
-from convnets.paths import ROOT, RUNS_DIR
+from convnets.data import ENV_VAR, LOCAL_FILE
+from convnets.paths import PACKAGE_DIR, RUNS_DIR
 from convnets.run_files import HISTORY_FILE, MODEL_FILE
 from convnets.runner import default_settings, run_training
 
 CACHE_ENV = "CONVNETS_CACHE"
-KEYED_SOURCES = ("code/convnets/models.py", "code/convnets/training.py", "code/convnets/runner.py")
+KEYED_SOURCES = ("models.py", "training.py", "runner.py")  # in this package, checked out or installed
 
 
 def cache_dir() -> Path:
@@ -30,9 +30,12 @@ def cache_key(settings: dict) -> str:
     """A short hash of the training code, the data file, the settings and the Keras version."""
     digest = hashlib.sha256()
     for source in KEYED_SOURCES:
-        digest.update((ROOT / source).read_bytes())
-    data_file = Path(settings["data"] or LOCAL_FILE)
-    digest.update(f"{data_file.stat().st_size}:{data_file.stat().st_mtime_ns}".encode())
+        digest.update((PACKAGE_DIR / source).read_bytes())
+    data_file = Path(settings["data"] or os.environ.get(ENV_VAR) or LOCAL_FILE)  # the file load_mnist reads
+    if data_file.exists():
+        digest.update(f"{data_file.stat().st_size}:{data_file.stat().st_mtime_ns}".encode())
+    else:
+        digest.update(b"keras download")  # no local file: load_mnist falls back to Keras's own copy
     digest.update(json.dumps(settings, sort_keys=True).encode())
     digest.update(keras.__version__.encode())
     return digest.hexdigest()[:16]

@@ -32,7 +32,7 @@ TRAIN_PIXEL_SUM = 1567298545
 TEST_PIXEL_SUM = 264923200
 TRAIN_LABEL_COUNTS = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)
 
-HOW_TO_GET = "run `make data` (works offline) or pass --data PATH to an mnist.npz"
+HOW_TO_GET = "run `make data` or `convnets-data` (both work offline), or point $CONVNETS_MNIST or --data at an mnist.npz"
 
 Split = tuple[np.ndarray, np.ndarray]
 
