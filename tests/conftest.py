@@ -8,7 +8,7 @@ import tempfile
 import pytest
 
 # The docs pages run as tests (tests/pagetest); pytester drives that plugin on fixture sites.
-pytest_plugins = ["pagetest.plugin", "pytester"]
+pytest_plugins = ["pytester"]
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
