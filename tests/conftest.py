@@ -10,7 +10,7 @@ import pytest
 from convnets.devices import framework_defaults
 
 # The docs pages run as tests (tests/pagetest); pytester drives that plugin on fixture sites.
-pytest_plugins = ["pagetest.plugin", "pytester"]
+pytest_plugins = ["pytester"]
 
 framework_defaults()  # the scripts' TensorFlow settings (oneDNN on), for the pages run in this process
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")

@@ -8,22 +8,22 @@ from pathlib import Path
 import keras  # noqa: F401  (imported before pytester snapshots sys.modules, so inner runs share it)
 import pytest
 
-from pagetest.site import rendered_python_blocks
+from pagetest.plugin import blocks_not_run
 
 FIXTURE_SITE = Path(__file__).parent / "fixtures" / "minisite"
 PAGE = "docs/index.md"
 
 # Import MkDocs, PyYAML and the Markdown extensions now, before pytester snapshots sys.modules: it unloads
 # what a test imports, and a re-imported PyYAML no longer matches its C parser.
-rendered_python_blocks(FIXTURE_SITE / PAGE, FIXTURE_SITE / "mkdocs.yml")
+blocks_not_run(FIXTURE_SITE / PAGE, FIXTURE_SITE / "mkdocs.yml", [])
 
 
 @pytest.fixture
 def site(pytester: pytest.Pytester) -> pytest.Pytester:
-    """A copy of the fixture site, with the page plugin enabled, as pytester's working directory."""
+    """A copy of the fixture site, with the page plugin enabled as pyproject enables it, as pytester's working
+    directory."""
     shutil.copytree(FIXTURE_SITE, pytester.path, dirs_exist_ok=True)
-    pytester.makeconftest('pytest_plugins = ["pagetest.plugin"]')
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p pagetest.plugin\n")
     return pytester
 
 

@@ -3,24 +3,25 @@ every notebook script of the site runs standalone."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from helpers import ROOT, run_script
-from pagetest.parse import display, markdown_parser, parse_page
-from pagetest.plugin import EXECUTED, BlockItem
-from pagetest.site import blocks_not_run, docs_pages, notebook_scripts
+from pagetest.plugin import EXECUTED, BlockItem, blocks_not_run, parse_page, site_config
 
 MKDOCS = ROOT / "mkdocs.yml"
-PAGES = docs_pages(MKDOCS) if MKDOCS.exists() else sorted((ROOT / "docs").rglob("*.md"))
-SCRIPTS = notebook_scripts(MKDOCS) if MKDOCS.exists() else []
+CONFIG = site_config(MKDOCS) if MKDOCS.exists() else None
+PAGES = sorted(Path(CONFIG.docs_dir if CONFIG else ROOT / "docs").rglob("*.md"))
+# The scripts that become notebook pages, as the site's own hook (hooks/site_files.py) adds them to the build.
+SCRIPTS = CONFIG.hooks["hooks/site_files.py"].notebook_scripts(CONFIG) if CONFIG else []
 FIXTURE_SITE = Path(__file__).parent / "fixtures" / "minisite"
 
 
 def blocks(page: Path, mkdocs_yml: Path = MKDOCS):
-    return parse_page(page, markdown_parser(), mkdocs_yml)
+    return parse_page(page, mkdocs_yml)
 
 
 def page_id(page: Path) -> str:
@@ -58,7 +59,7 @@ def test_every_runnable_block_of_the_site_ran_in_this_session(request):
     assert not not_run, "these blocks did not run in this session:\n" + "\n".join(not_run)
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda script: display(script))
+@pytest.mark.parametrize("script", SCRIPTS, ids=os.path.relpath)
 def test_notebook_script_runs_standalone(script):
     result = run_script(script.name, timeout=900)
     assert result.returncode == 0, f"python code/{script.name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"

@@ -1,42 +1,18 @@
-"""Compare what a block printed with the output its page shows.
-
-Without a directive the comparison is exact, except for what changes from run to run by nature:
-timings (`9s`, `10ms/step`, `1:05`, `ETA: 3s`, `41.2 seconds`) and progress bars (`938/938 ━━━`,
-`[===>...]`), which are masked on both sides; table borders such as `model.summary()`'s stay exact. Runs of spaces count as one space, so a column that widens by a digit
-does not fail a comparison that its numbers pass.
-
-The tolerance directive, on the one line between a Python block and its shown output:
-
-    <!-- output: RULE; RULE; ... -->
-    RULE    := [SCOPE] SETTING...
-    SCOPE   := WORD | "PHRASE" | /REGEX/
-    SETTING := abs=NUMBER      the printed number may differ from the shown one by at most NUMBER
-             | rel=NUMBER%     ... by at most NUMBER percent of the shown one
-             | min=NUMBER      the printed number must be at least NUMBER
-             | max=NUMBER      the printed number must be at most NUMBER
-                               (min and max without abs or rel accept any number between the bounds)
-             | any             any number passes (a timing printed without a unit, say)
-
-A rule without a scope applies to every decimal number of the output (integers such as shapes,
-parameter counts and epoch numbers stay exact). A scoped rule applies to every number, integer or not,
-that the scope labels: either the scope ends the text before the number on its line (`loss: 0.31`,
-`Test accuracy 0.991`, `val_loss=0.4`; whole words, any case), or the number sits in the column headed
-by the scope in an earlier line (same cell between `|` or `│` separators, else overlapping characters).
-A /REGEX/ scope applies to every number on the lines the regular expression finds (Python syntax; quote
-it if it has spaces: "/test digits/"). The first scoped rule that covers a number wins over the unscoped
-rule. abs and rel together allow the larger of the two. A scoped rule that covers no number of the
-shown output is an error, so a misspelt scope cannot pass silently. Examples:
-
-    <!-- output: abs=0.005; loss rel=25%; accuracy abs=0.005 min=0.99 -->
-    <!-- output: /misclassified/ abs=40; digit any -->
+"""Compare what a block printed with the output its page shows: exactly, but for timings (`9s`, `10ms/step`,
+`1:05`, `ETA: 3s`) and progress bars (`938/938 ━━━`, `[===>...]`), masked on both sides (table borders stay
+exact), and with runs of spaces counting as one. `<!-- output: RULE; ... -->` between a block and its output
+sets tolerances: RULE is [SCOPE] SETTING..., SCOPE a WORD, "PHRASE" or /REGEX/, SETTING abs=N or rel=N% (from
+the shown number; both: the larger), min=N or max=N (alone, any number within) or any. An unscoped rule covers
+the decimal numbers (integers stay exact); a scope, the numbers it labels (`loss: 0.31`; whole words, any case)
+or heads in an earlier line (the same `|` cell, else overlapping characters); a /REGEX/, the numbers of the
+lines it finds. The first scoped rule covering a number wins; one that covers no number is an error.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 MASKS = (
@@ -57,213 +33,118 @@ class DirectiveError(ValueError):
 
 @dataclass(frozen=True)
 class Rule:
-    scope: str | None = None  # a label, or a /regular expression/ for whole lines
-    abs: float | None = None
-    rel: float | None = None  # a fraction: rel=25% is 0.25
-    min: float | None = None
-    max: float | None = None
-    any: bool = False
-
-    def describe(self) -> str:
-        parts = [f'"{self.scope}"' if self.scope and " " in self.scope else self.scope or ""]
-        parts += [f"abs={self.abs:g}"] if self.abs is not None else []
-        parts += [f"rel={self.rel * 100:g}%"] if self.rel is not None else []
-        parts += [f"min={self.min:g}"] if self.min is not None else []
-        parts += [f"max={self.max:g}"] if self.max is not None else []
-        parts += ["any"] if self.any else []
-        return " ".join(p for p in parts if p)
+    text: str  # as written
+    scope: str | None  # a label, or a /REGEX/ for whole lines
+    regex: re.Pattern | None  # the scope's, when it is a /REGEX/
+    limits: dict  # abs, rel (a fraction: rel=25% is 0.25), min and max as numbers; any as True
 
     def check(self, shown: float, printed: float) -> str | None:
         """Why `printed` fails this rule against `shown`, or None when it passes."""
-        if self.min is not None and printed < self.min:
-            return f"below min={self.min:g}"
-        if self.max is not None and printed > self.max:
-            return f"above max={self.max:g}"
-        if self.any or (self.abs is None and self.rel is None):  # bounds alone accept any number within them
+        most, share, low, high = (self.limits.get(name) for name in ("abs", "rel", "min", "max"))
+        if low is not None and printed < low:
+            return f"below min={low:g}"
+        if high is not None and printed > high:
+            return f"above max={high:g}"
+        allowed = max(most or 0.0, (share or 0.0) * abs(shown)) + 1e-12 * max(1.0, abs(shown))
+        if "any" in self.limits or (most is None and share is None) or abs(printed - shown) <= allowed:
             return None
-        allowed = max(self.abs or 0.0, (self.rel or 0.0) * abs(shown))
-        if abs(printed - shown) > allowed + 1e-12 * max(1.0, abs(shown)):
-            what = " or ".join(d for d in ([f"abs={self.abs:g}"] if self.abs is not None else [])
-                               + ([f"rel={self.rel * 100:g}%"] if self.rel is not None else [])) or "exact"
-            return f"differs by {abs(printed - shown):.4g} (allowed: {what})"
-        return None
+        allowed_by = " or ".join(word for word in self.text.split() if word.startswith(("abs=", "rel=")))
+        return f"differs by {abs(printed - shown):.4g} (allowed: {allowed_by})"
+
+    def covers(self, line: str, number: re.Match, earlier: list[str]) -> bool:
+        """Whether this scoped rule covers `number` of `line`: by the line, the number's label or its column."""
+        def cell(text: str, position: int) -> int:
+            return sum(text[:position].count(s) for s in SEPARATORS)
+
+        if self.regex:
+            return self.regex.search(line) is not None
+        if re.search(rf"(?<!\w){re.escape(self.scope)}$", line[:number.start()].rstrip(" \t:="), re.I):
+            return True
+        for header in reversed(earlier):
+            for match in re.finditer(rf"(?<!\w){re.escape(self.scope)}(?!\w)", header, re.I):
+                if any(s in header and s in line for s in SEPARATORS):  # a table with cells: the same cell
+                    if cell(header, match.start()) == cell(line, number.start()):
+                        return True
+                elif match.start() < number.end() and number.start() < match.end():  # aligned: overlapping
+                    return True
+        return False
 
 
-@dataclass(frozen=True)
-class Rules:
-    rules: tuple[Rule, ...] = field(default=())
-
-    def describe(self) -> str:
-        return "; ".join(rule.describe() for rule in self.rules) or "exact"
-
-    def for_number(self, text: str, start: int, end: int, earlier: list[str]) -> Rule | None:
-        """The rule for the number at text[start:end], whose earlier lines are `earlier`."""
-        for rule in self.rules:
-            if rule.scope and _covers(rule.scope, text, start, end, earlier):
-                return rule
-        decimal = any(c in text[start:end] for c in ".eE")
-        return next((rule for rule in self.rules if rule.scope is None), None) if decimal else None
-
-
-def parse_rules(body: str, where: str = "directive") -> Rules:
-    """Rules from the body of `<!-- output: BODY -->`."""
+def parse_rules(body: str, where: str = "directive") -> list[Rule]:
+    """The rules of `<!-- output: BODY -->`, scoped ones first."""
     rules = []
-    for chunk in (c.strip() for c in body.split(";")):
-        if not chunk:
-            continue
-        try:
-            words = shlex.split(chunk)
-        except ValueError as error:
-            raise DirectiveError(f"{where}: cannot read {chunk!r}: {error}") from None
-        settings: dict = {}
-        scope = None
-        for k, word in enumerate(words):
+    for chunk in filter(None, (chunk.strip() for chunk in body.split(";"))):
+        words = [phrase or word for phrase, word in re.findall(r'"([^"]*)"|(\S+)', chunk)]  # "a phrase" is one
+        scope = words.pop(0) if words and "=" not in words[0] and words[0] != "any" else None
+        regex, limits = None, {}
+        if scope and len(scope) > 2 and scope[0] == scope[-1] == "/":
+            try:
+                regex = re.compile(scope[1:-1])
+            except re.error as error:
+                raise DirectiveError(f"{where}: {scope} is not a regular expression: {error}") from None
+        for word in words:
             name, _, value = word.partition("=")
             if word == "any":
-                settings["any"] = True
-            elif name in {"abs", "min", "max"} and value:
-                settings[name] = _number(value, word, where)
-            elif name == "rel" and value.endswith("%"):
-                settings["rel"] = _number(value[:-1], word, where) / 100
-            elif k == 0 and "=" not in word:
-                scope = word
-                if _is_regex(word):
-                    try:
-                        re.compile(word[1:-1])
-                    except re.error as error:
-                        raise DirectiveError(f"{where}: {word} is not a regular expression: {error}") from None
+                limits["any"] = True
+            elif name in ("abs", "min", "max") or (name == "rel" and value.endswith("%")):
+                try:
+                    limits[name] = float(value.removesuffix("%")) / (100 if name == "rel" else 1)
+                except ValueError:
+                    raise DirectiveError(f"{where}: {word!r} needs a number") from None
             else:
                 raise DirectiveError(f"{where}: {word!r} is not one of abs=N, rel=N%, min=N, max=N, any "
                                      "(a scope word may only come first)")
-        if not settings:
+        if not limits:
             raise DirectiveError(f"{where}: the rule {chunk!r} sets no tolerance")
-        rules.append(Rule(scope=scope, **settings))
-    scoped = [r for r in rules if r.scope]
-    return Rules(tuple(scoped + [r for r in rules if not r.scope]))
-
-
-def _number(value: str, word: str, where: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise DirectiveError(f"{where}: {word!r} needs a number") from None
-
-
-def _is_regex(scope: str) -> bool:
-    return len(scope) > 2 and scope.startswith("/") and scope.endswith("/")
-
-
-def _covers(scope: str, text: str, start: int, end: int, earlier: list[str]) -> bool:
-    """Whether `scope` covers the number at text[start:end]: by its line, its label or its column."""
-    if _is_regex(scope):
-        return re.search(scope[1:-1], text) is not None
-    before = text[:start].rstrip(" \t:=")
-    if re.search(rf"(?<!\w){re.escape(scope)}$", before, re.I):
-        return True
-    pattern = re.compile(rf"(?<!\w){re.escape(scope)}(?!\w)", re.I)
-    for header in reversed(earlier):
-        for match in pattern.finditer(header):
-            if any(s in header and s in text for s in SEPARATORS):
-                if _cell(header, match.start()) == _cell(text, start):
-                    return True
-            elif match.start() < end and start < match.end():
-                return True
-    return False
-
-
-def _cell(line: str, position: int) -> int:
-    return sum(line[:position].count(s) for s in SEPARATORS)
-
-
-def render_terminal(text: str) -> str:
-    """What a terminal shows for `text`: colours dropped, carriage returns and backspaces applied."""
-    text = ANSI.sub("", text).replace("\r\n", "\n")
-    shown = []
-    for raw in text.split("\n"):
-        cells: list[str] = []
-        cursor = 0
-        for char in raw:
-            if char == "\r":
-                cursor = 0
-            elif char == "\b":
-                cursor = max(0, cursor - 1)
-            else:
-                if cursor < len(cells):
-                    cells[cursor] = char
-                else:
-                    cells.extend(" " * (cursor - len(cells)) + char)
-                cursor += 1
-        shown.append("".join(cells).rstrip())
-    return "\n".join(shown)
+        rules.append(Rule(chunk, scope, regex, limits))
+    return sorted(rules, key=lambda rule: rule.scope is None)
 
 
 def clean(text: str) -> str:
-    """Printed text as a page shows it: terminal-rendered, no trailing spaces, no blank lines at the ends."""
-    return render_terminal(text).strip("\n").rstrip() + "\n" if text.strip() else ""
-
-
-def mask(line: str) -> str:
-    """A line with its timings and progress bars replaced by placeholders."""
-    for pattern, placeholder in MASKS:
-        line = pattern.sub(placeholder, line)
-    return line.rstrip()
+    """Printed text as a terminal shows it (colours dropped, carriage returns and backspaces applied), without
+    trailing spaces or blank lines at the ends."""
+    shown = []
+    for raw in ANSI.sub("", text).replace("\r\n", "\n").split("\n"):
+        cells, cursor = [], 0
+        for char in raw:
+            if char in "\r\b":
+                cursor = 0 if char == "\r" else max(0, cursor - 1)
+            else:
+                cells[cursor:cursor + 1] = [char]  # overwrites, or appends at the end of the line
+                cursor += 1
+        shown.append("".join(cells).rstrip())
+    return "\n".join(shown).strip("\n") + "\n" if text.strip() else ""
 
 
 def _lines(text: str) -> list[str]:
-    return [mask(line) for line in clean(text).splitlines()]
+    """The lines to compare: cleaned, with timings and progress bars replaced by placeholders."""
+    lines = clean(text).splitlines()
+    for pattern, placeholder in MASKS:
+        lines = [pattern.sub(placeholder, line).rstrip() for line in lines]
+    return lines
 
 
-def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-@dataclass(frozen=True)
-class Verdict:
-    ok: bool
-    details: tuple[str, ...] = ()
-    shown: tuple[str, ...] = ()
-    printed: tuple[str, ...] = ()
-
-    def diff(self, shown_name: str, printed_name: str) -> str:
-        lines = difflib.unified_diff(list(self.shown), list(self.printed), shown_name, printed_name, lineterm="", n=2)
-        return "\n".join(lines)
-
-
-def compare(shown: str, printed: str, rules: Rules) -> Verdict:
-    """Whether `printed` matches `shown` under `rules`, with the reasons when it does not."""
+def compare(shown: str, printed: str, rules: list[Rule]) -> list[str]:
+    """Why `printed` does not match `shown` under `rules` (nothing when it does)."""
     a, b = _lines(shown), _lines(printed)
-    details: list[str] = []
-    if len(a) != len(b):
-        details.append(f"the page shows {len(a)} line(s), the block printed {len(b)}")
-    else:
-        for n, (line_a, line_b) in enumerate(zip(a, b)):
-            details += _compare_line(n, line_a, line_b, a[:n], rules)
-    details += [f"the rule `{rule.describe()}` covers no number of the shown output" for rule in rules.rules
-                if rule.scope and a and not _covers_any(rule, a)]
-    return Verdict(ok=not details, details=tuple(details), shown=tuple(a), printed=tuple(b))
-
-
-def _covers_any(rule: Rule, lines: list[str]) -> bool:
-    return any(_covers(rule.scope, line, m.start(), m.end(), lines[:n])
-               for n, line in enumerate(lines) for m in NUMBER.finditer(line))
-
-
-def _compare_line(n: int, shown: str, printed: str, earlier: list[str], rules: Rules) -> list[str]:
-    numbers_a, numbers_b = list(NUMBER.finditer(shown)), list(NUMBER.finditer(printed))
-    texts_a, texts_b = NUMBER.split(shown), NUMBER.split(printed)
-    if len(numbers_a) != len(numbers_b) or [_squeeze(t) for t in texts_a] != [_squeeze(t) for t in texts_b]:
-        return [f"output line {n + 1} differs beyond its numbers"]
-    problems = []
-    for match_a, match_b in zip(numbers_a, numbers_b):
-        rule = rules.for_number(shown, match_a.start(), match_a.end(), earlier)
-        value_a, value_b = float(match_a.group().replace(",", "")), float(match_b.group().replace(",", ""))
-        if rule is None:
-            if match_a.group() != match_b.group():
-                problems.append(f"output line {n + 1}: {match_b.group()} printed where the page shows "
-                                f"{match_a.group()} (exact)")
+    problems = [f"the page shows {len(a)} line(s), the block printed {len(b)}"] if len(a) != len(b) else []
+    for n, (line_a, line_b) in enumerate(zip(a, b) if not problems else []):
+        texts = [[" ".join(text.split()) for text in NUMBER.split(line)] for line in (line_a, line_b)]
+        if texts[0] != texts[1]:
+            problems.append(f"output line {n + 1} differs beyond its numbers")  # or has more or fewer numbers
             continue
-        why = rule.check(value_a, value_b)
-        if why:
-            problems.append(f"output line {n + 1}: {match_b.group()} printed where the page shows "
-                            f"{match_a.group()}: {why} [rule: {rule.describe()}]")
-    return problems
+        for x, y in zip(NUMBER.finditer(line_a), NUMBER.finditer(line_b)):
+            scoped = (rule for rule in rules if rule.scope and rule.covers(line_a, x, a[:n]))
+            rule = next(scoped, None) or next((r for r in rules if not r.scope and set(x[0]) & set(".eE")), None)
+            where = f"output line {n + 1}: {y[0]} printed where the page shows {x[0]}"
+            if rule is None and x[0] != y[0]:
+                problems.append(f"{where} (exact)")
+            elif rule and (why := rule.check(float(x[0].replace(",", "")), float(y[0].replace(",", "")))):
+                problems.append(f"{where}: {why} [rule: {rule.text}]")
+    unused = [rule for rule in rules if rule.scope and a and not any(
+        rule.covers(line, number, a[:n]) for n, line in enumerate(a) for number in NUMBER.finditer(line))]
+    return problems + [f"the rule `{rule.text}` covers no number of the shown output" for rule in unused]
+
+
+def diff(shown: str, printed: str, shown_name: str, printed_name: str) -> str:
+    return "\n".join(difflib.unified_diff(_lines(shown), _lines(printed), shown_name, printed_name, lineterm="", n=2))

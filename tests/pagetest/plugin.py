@@ -1,207 +1,307 @@
-"""pytest plugin: collect docs pages as ordered blocks, run them, compare and rewrite their outputs."""
+"""Executable pages: a docs page is a pytest File whose items, pytest-markdown-docs' `MarkdownInlinePythonItem`s,
+are its Python blocks. They share one namespace and run once, in page order, from a reproducible start, with
+their `--8<--` snippets expanded by pymdownx.snippets as the site configures it. A block's shown output is the
+next ```text fence, after only blank lines and at most one `<!-- output: RULES -->` line (compare.py); a block
+that must not run has `<!-- notest: REASON -->` before it. `--update-outputs` rewrites the outputs that changed.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gc
 import io
+import linecache
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from pytest_markdown_docs._runners import DefaultRunner
+from pymdownx.snippets import SnippetMissingError
 from pytest_markdown_docs.definitions import FenceTestDefinition
 from pytest_markdown_docs.plugin import MarkdownInlinePythonItem
 
-from pagetest import execute
-from pagetest.compare import clean, compare
-from pagetest.parse import PYTHON_LANGS, Block, display, markdown_parser, parse_page
-from pagetest.rewrite import Replacement, rewrite
+from pagetest.compare import DirectiveError, Rule, clean, compare, diff, parse_rules
 
-EXECUTED = pytest.StashKey[dict]()  # (page, line) -> "passed" | "failed" | "rewritten"
-REWRITTEN = pytest.StashKey[list]()  # "docs/x.md: N output(s)" lines for the summary
+PYTHON_LANGS = {"python", "py", "python3"}
+FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>`{3,}|~{3,})(?P<info>.*)$")
+DIRECTIVE = re.compile(r"^\s*<!--\s*(?P<name>[a-z][a-z-]*)\s*:(?P<body>.*?)-->\s*$")
+EXECUTED = pytest.StashKey[set]()  # (page, line) of every block run in this session
+REWRITTEN = pytest.StashKey[list]()  # "docs/x.md: rewrote N output(s)" lines for the summary
 
 
-class PageFailure(Exception):
-    """A failure explained in words: a mismatch, a broken earlier block, a page convention not kept."""
+@dataclass(frozen=True)
+class Fence:
+    start: int  # 0-based index of the opening line
+    end: int  # 0-based index of the closing line; the page's line count when the fence is not closed
+    indent: str  # what precedes the fence marker on its line
+    info: tuple[str, ...]  # the language, then the options
+    content: str  # without the indentation
+    lang = property(lambda self: self.info[0].lower() if self.info else "")
+
+
+@dataclass(frozen=True)
+class Block:  # a Python (or pycon) fence of a page, with its shown output and what is written beside it
+    page: Path
+    index: int  # among the page's Python blocks
+    fence: Fence
+    source: str  # with snippets expanded: what runs
+    skip_reason: str | None = None
+    problems: tuple[str, ...] = ()  # what keeps it from running as written
+    output: Fence | None = None
+    rules: list[Rule] = field(default_factory=list)  # the tolerances its output directive sets
+    line = property(lambda self: self.fence.start + 1)
+    runs = property(lambda self: self.fence.lang in PYTHON_LANGS and self.skip_reason is None)
+    where = property(lambda self: f"{os.path.relpath(self.page)}:{self.line}")
+    filename = property(lambda self: f"{os.path.relpath(self.page)}[block {self.index + 1}]")  # in tracebacks
+    numbered = property(lambda self: "\n" * self.line + self.source)  # its code, numbered as the page's lines
+
+
+def fences(lines: list[str]) -> list[Fence]:
+    """A page's fences, as superfences finds them: at any indentation, each closed by its marker equally indented."""
+    found, i = [], 0
+    while i < len(lines):
+        if match := FENCE.match(lines[i]):
+            indent, marker = match["indent"], match["marker"]
+            closing = re.compile(rf"{re.escape(indent)}{marker[0]}{{{len(marker)},}}[ \t]*$")
+            end = next((j for j in range(i + 1, len(lines)) if closing.match(lines[j])), len(lines))
+            content = "".join(line.removeprefix(indent) + "\n" for line in lines[i + 1:end])
+            found.append(Fence(i, end, indent, tuple(match["info"].split()), content))
+            i = end
+        i += 1
+    return found
+
+
+def parse_page(page: Path, mkdocs_yml: Path | None) -> list[Block]:
+    """Every Python (and pycon) block of `page`, in order."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    found, blocks = fences(lines), []
+    for fence, following in zip(found, [*found[1:], None]):
+        if fence.lang not in PYTHON_LANGS | {"pycon"}:
+            continue
+        notest = DIRECTIVE.match(next((line for line in reversed(lines[:fence.start]) if line.strip()), ""))
+        skip = notest["body"].strip() if notest and notest["name"] == "notest" else None
+        problems = ["`<!-- notest: -->` needs a reason after the colon"] if skip == "" else []
+        if skip is None and "notest" in fence.info[1:]:
+            problems.append("the fence says `notest` without a reason: write `<!-- notest: REASON -->` before it")
+        if skip is None and fence.lang == "pycon":
+            problems.append("pycon blocks are not run: write python with a text output, or skip it with a reason")
+        try:
+            snippets = site_markdown(mkdocs_yml).preprocessors["snippet"]
+            source = "".join(line + "\n" for line in snippets.run(fence.content.splitlines()))
+        except SnippetMissingError as error:
+            source, problems = fence.content, [*problems, f"snippet: {error}"]
+        try:
+            output = shown_output(lines, fence, following)
+        except DirectiveError as error:
+            output, problems = {}, [*problems, str(error)]
+        blocks.append(Block(page, len(blocks), fence, source, skip, tuple(problems), **output))
+    return blocks
+
+
+def shown_output(lines: list[str], fence: Fence, following: Fence | None) -> dict:
+    """A block's shown output and its tolerances, as Block's fields: the next fence if it is ```text."""
+    stop = following.start if following else len(lines)
+    between = [(n, lines[n].strip()) for n in range(fence.end + 1, stop) if lines[n].strip()]
+    is_text, rules = following is not None and following.lang == "text", []
+    directive = DIRECTIVE.match(between[0][1]) if between else None
+    if directive and directive["name"] == "output":
+        if len(between) > 1 or not is_text:
+            raise DirectiveError("the `<!-- output: -->` line after this block is not followed by a ```text fence")
+        rules = parse_rules(directive["body"], where=f"line {between[0][0] + 1}")
+    elif is_text and between and between[0][1].startswith("<!--") and between[-1][1].endswith("-->"):
+        raise DirectiveError(f"line {between[0][0] + 1}: only one `<!-- output: -->` line may stand before an output")
+    elif not is_text or between:
+        return {}
+    if following.end == len(lines):
+        raise DirectiveError(f"the output fence at line {following.start + 1} is not closed")
+    return {"output": following, "rules": rules}
+
+
+@functools.lru_cache(maxsize=None)
+def site_config(mkdocs_yml: Path):
+    """The validated MkDocs configuration (the same object `mkdocs build` works from)."""
+    from mkdocs.config import load_config
+
+    return load_config(str(mkdocs_yml))  # its paths are relative to it
+
+
+@functools.lru_cache(maxsize=None)
+def site_markdown(mkdocs_yml: Path | None):
+    """The site's Markdown converter, but a missing snippet is an error, none is downloaded, languages are classes."""
+    import markdown
+
+    config = site_config(mkdocs_yml) if mkdocs_yml else None
+    options = {name: dict(settings) for name, settings in config.mdx_configs.items()} if config else {}
+    options.setdefault("pymdownx.snippets", {}).update(check_paths=True, url_download=False)
+    options.setdefault("pymdownx.highlight", {})["pygments_lang_class"] = True
+    with contextlib.chdir(mkdocs_yml.parent if mkdocs_yml else "."):  # where relative snippet paths start
+        return markdown.Markdown(extensions=config.markdown_extensions if config else ["pymdownx.snippets"],
+                                 extension_configs=options)
+
+
+def blocks_not_run(page: Path, mkdocs_yml: Path, sources: list[str]) -> list[str]:
+    """The Python blocks a reader sees on the built `page` that are none of `sources` (the code the suite runs)."""
+    from bs4 import BeautifulSoup
+
+    def normalized(code: str) -> str:  # no trailing spaces, no blank lines at either end
+        return "\n".join(line.rstrip() for line in code.strip("\n").splitlines()).strip("\n")
+
+    html = BeautifulSoup(site_markdown(mkdocs_yml).reset().convert(page.read_text(encoding="utf-8")), "html.parser")
+    for line_numbers in html.select(".linenos, .linenodiv"):
+        line_numbers.decompose()
+    python = ", ".join(f"code.language-{lang}, .language-{lang} code" for lang in [*PYTHON_LANGS, "pycon"])
+    shown = Counter(normalized(code.get_text()) for code in html.select(python))
+    return list((shown - Counter(normalized(source) for source in sources)).elements())
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pages", "executable docs pages")
-    group.addoption("--update-outputs", nargs="?", const="changed", choices=["changed", "all"], default=None,
-                    help="rewrite the shown outputs that do not match what the blocks print "
-                         "(=all: rewrite every shown output)")
-    group.addoption("--full", action="store_true", default=False,
-                    help="also run the full-length experiments that the default suite shortens")
+    group.addoption("--update-outputs", nargs="?", const="changed", choices=["changed", "all"],
+                    help="rewrite the shown outputs that do not match what the blocks print (=all: every one)")
+    group.addoption("--full", action="store_true", help="also run the full-length experiments the suite shortens")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "page: a Python block of a docs page, run in page order")
     config.addinivalue_line("markers", "full: a full-length experiment, run only by `make test-full` (--full)")
     config.addinivalue_line("markers", "after_pages: checks what the page blocks did, so runs after them")
-    config.stash[EXECUTED] = {}
-    config.stash[REWRITTEN] = []
+    config.stash[EXECUTED], config.stash[REWRITTEN] = set(), []
+
+
+def reproducible_start() -> None:
+    """Clear Keras's session (layer names start over), set every seed and turn TensorFlow's op determinism on."""
+    import keras
+    import tensorflow as tf
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)  # Python's, NumPy's and TensorFlow's
+    tf.config.experimental.enable_op_determinism()
 
 
 @pytest.fixture(scope="session", autouse=True)
 def reproducible_session() -> None:
-    """Seeds and op determinism from the start, so models trained by any test (and cached for the pages)
-    come out the same run after run."""
-    execute.reproducible_start()
-
-
-@pytest.hookimpl
-def pytest_markdown_docs_markdown_it():
-    """The parser pytest-markdown-docs and our collector read pages with."""
-    return markdown_parser()
-
-
-def mkdocs_file(config: pytest.Config) -> Path | None:
-    path = config.rootpath / "mkdocs.yml"
-    return path if path.exists() else None
-
-
-def docs_dir(config: pytest.Config) -> Path:
-    """The site's docs_dir (docs/ when there is no mkdocs.yml)."""
-    yml = mkdocs_file(config)
-    if yml is None:
-        return config.rootpath / "docs"
-    from pagetest.site import site_config
-
-    try:
-        return Path(site_config(yml).docs_dir).resolve()
-    except Exception:  # an invalid mkdocs.yml fails the site's build test; pages still run from docs/
-        return config.rootpath / "docs"
+    reproducible_start()  # from the start, so that models trained by any test (and cached for pages) repeat too
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    if file_path.suffix == ".md" and file_path.resolve().is_relative_to(docs_dir(parent.config)):
+    docs = parent.config.rootpath / "docs"
+    with contextlib.suppress(Exception):  # no mkdocs.yml, or an invalid one (the build test fails): docs/
+        docs = Path(site_config(parent.config.rootpath / "mkdocs.yml").docs_dir).resolve()
+    if file_path.suffix == ".md" and file_path.resolve().is_relative_to(docs):
         return PageFile.from_parent(parent, path=file_path)
-    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getoption("full"):
-        skip = pytest.mark.skip(reason="full-length experiment: `make test-full` runs it")
         for item in items:
             if item.get_closest_marker("full"):
-                item.add_marker(skip)
+                item.add_marker(pytest.mark.skip(reason="full-length experiment: `make test-full` runs it"))
     items.sort(key=lambda item: item.get_closest_marker("after_pages") is not None)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     if config.getoption("update_outputs"):
-        lines = config.stash[REWRITTEN] or ["no shown output needed rewriting"]
         terminalreporter.write_sep("=", "make outputs")
-        for line in lines:
+        for line in config.stash[REWRITTEN] or ["no shown output needed rewriting"]:
             terminalreporter.write_line(line)
 
 
 class PageFile(pytest.File):
-    """A docs page: its Python blocks run in order in one namespace, each as one test."""
-
     def collect(self):
-        self.text = self.path.read_text(encoding="utf-8")
-        parser = self.config.hook.pytest_markdown_docs_markdown_it()
-        self.blocks = parse_page(self.path, parser, mkdocs_file(self.config))
+        self.text, mkdocs_yml = self.path.read_text(encoding="utf-8"), self.config.rootpath / "mkdocs.yml"
+        self.blocks = parse_page(self.path, mkdocs_yml if mkdocs_yml.exists() else None)
         for block in self.blocks:
             yield BlockItem.from_parent(self, name=f"block{block.index + 1}-line{block.line}", block=block)
 
     def setup(self) -> None:
-        self.namespace = execute.new_namespace(self.path)
-        self.next_index = 0
-        self.broken: Block | None = None
-        self.replacements: list[Replacement] = []
-        execute.reproducible_start()
+        self.namespace = {"__name__": "__main__", "__file__": str(self.path), "__builtins__": __builtins__}
+        self.next_index, self.broken, self.replacements = 0, None, []
+        reproducible_start()
 
     def teardown(self) -> None:
-        if self.replacements:
-            changed = rewrite(self.path, self.text, self.replacements)
-            if changed:
-                self.config.stash[REWRITTEN].append(f"{display(self.path)}: rewrote {changed} output(s)")
         self.namespace.clear()
         gc.collect()
+        if self.replacements:
+            self.rewrite()
 
     def run_block(self, block: Block) -> str:
-        """Run one block (after any earlier ones not yet run) and return what it printed."""
+        """Run a block after the earlier ones not run yet; return what it printed, to a terminal 80 columns wide."""
         for earlier in self.blocks[self.next_index:block.index]:
             if earlier.runs:
-                self._execute(earlier)
+                self.run_block(earlier)
         self.next_index = block.index + 1
-        return self._execute(block)
-
-    def _execute(self, block: Block) -> str:
         if self.broken is not None:
-            raise PageFailure(f"{block.where}: not run, because the block at {self.broken.where} failed "
-                              "and this page's later blocks build on it")
+            pytest.fail(f"{block.where}: not run, because the block at {self.broken.where} failed and this "
+                        "page's later blocks build on it", pytrace=False)
         if block.problems:
             self.broken = block
-            raise PageFailure(f"{block.where}: " + "\n".join(block.problems))
-        code = execute.compile_block(block.source, block_filename(block), block.line + 1)
+            pytest.fail(f"{block.where}: " + "\n".join(block.problems), pytrace=False)
+        self.config.stash[EXECUTED].add((str(block.page.resolve()), block.line))
+        linecache.cache[block.filename] = (len(block.numbered), None, block.numbered.splitlines(True), block.filename)
         stdout = io.StringIO()
         try:
-            execute.run(code, self.namespace, stdout)
+            with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(stdout):
+                patch.setenv("COLUMNS", "80")  # what Rich and Keras print to when the output is not a terminal
+                exec(compile(block.numbered, block.filename, "exec", dont_inherit=True), self.namespace)
         except BaseException as error:
             self.broken = block
             error.printed = stdout.getvalue()  # type: ignore[attr-defined]
             raise
         return stdout.getvalue()
 
-
-def block_filename(block: Block) -> str:
-    """The name tracebacks give a block's code."""
-    return f"{display(block.page)}[block {block.index + 1}]"
+    def rewrite(self) -> None:
+        """Write what the blocks printed in place of the shown outputs to replace, touching nothing else."""
+        lines, page = self.path.read_text(encoding="utf-8").splitlines(keepends=True), os.path.relpath(self.path)
+        if "".join(lines) != self.text:
+            pytest.fail(f"{page} changed while its blocks ran; run `make outputs` again", pytrace=False)
+        changed = 0
+        for fence, text in sorted(self.replacements, key=lambda replacement: -replacement[0].start):
+            new = [(fence.indent + line if line else "") + "\n" for line in text.splitlines()]
+            changed += lines[fence.start + 1:fence.end] != new
+            lines[fence.start + 1:fence.end] = new
+        if changed:
+            self.path.write_text("".join(lines), encoding="utf-8")
+            self.config.stash[REWRITTEN].append(f"{page}: rewrote {changed} output(s)")
 
 
 class BlockItem(MarkdownInlinePythonItem):
     """One Python block: runs it in its page's namespace and checks its shown output."""
 
     def __init__(self, name: str, parent: PageFile, block: Block) -> None:
-        definition = FenceTestDefinition(
-            source="\n" * block.line + block.source, fixture_names=(), start_line=block.line,
-            source_path=Path(block_filename(block)), runner_name=None)
-        super().__init__(name, parent, test_definition=definition)
+        super().__init__(name, parent, test_definition=FenceTestDefinition(
+            block.numbered, (), start_line=block.line, source_path=Path(block.filename), runner_name=None))
         self.block = block
         self.add_marker("page")
         if block.skip_reason and not block.problems:
             self.add_marker(pytest.mark.skip(reason=f"{block.where}: {block.skip_reason}"))
 
     def runtest(self) -> None:
-        page: PageFile = self.parent  # type: ignore[assignment]
-        block = self.block
-        executed = self.config.stash[EXECUTED]
-        executed[(str(block.page.resolve()), block.line)] = "failed"
-        if block.lang not in PYTHON_LANGS and not block.problems:
-            raise PageFailure(f"{block.where}: {block.lang} blocks are not run")
+        page, block = self.parent, self.block
         printed = page.run_block(block)
-        executed[(str(block.page.resolve()), block.line)] = "passed"
-        if printed.strip():
-            self.add_report_section("call", "printed", printed)
-        if block.output is None:
-            return
-        verdict = compare(block.output.text, printed, block.output.rules)
+        problems = compare(block.output.content, printed, block.rules) if block.output else []
         update = self.config.getoption("update_outputs")
-        if update == "all" or (update and not verdict.ok):
-            page.replacements.append(Replacement(block.output, clean(printed)))
-            executed[(str(block.page.resolve()), block.line)] = "rewritten"
-            return
-        if not verdict.ok:
-            out = block.output
-            raise PageFailure(
-                f"{display(block.page)}:{out.line}: the output shown does not match what the block at line "
-                f"{block.line} printed\n"
-                f"tolerance: {out.rules.describe()}" + (f"  ({out.directive})" if out.directive else "") + "\n"
-                + "\n".join(f"  - {d}" for d in verdict.details) + "\n\n"
-                + verdict.diff(f"{display(block.page)}:{out.line} (shown)", f"printed by the block at line {block.line}")
-                + "\n\nIf the change is deliberate, run `make outputs` to rewrite the shown output.")
+        if block.output and (update == "all" or (update and problems)):
+            page.replacements.append((block.output, clean(printed)))
+        elif problems:
+            shown = f"{os.path.relpath(block.page)}:{block.output.start + 1}"
+            pytest.fail(
+                f"{shown}: the output shown does not match what the block at line {block.line} printed\n"
+                + "".join(f"  - {problem}\n" for problem in problems) + "\n"
+                + diff(block.output.content, printed, f"{shown} (shown)", f"printed by the block at line {block.line}")
+                + "\n\nIf the change is deliberate, run `make outputs` to rewrite the shown output.", pytrace=False)
 
     def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, PageFailure):
-            return str(excinfo.value)
-        printed = getattr(excinfo.value, "printed", "")
+        if not hasattr(excinfo.value, "printed"):  # not raised by a block's code: pytest.fail's words, say
+            return pytest.Item.repr_failure(self, excinfo, style)
         head = f"{self.block.where}: the block raised {type(excinfo.value).__name__}"
-        if self.block.snippets:
-            head += f" (its code embeds {', '.join(self.block.snippets)})"
-        body = DefaultRunner().repr_failure(self.test_definition, excinfo, style)
-        return head + "\n" + body + (f"\nIt printed before failing:\n{printed}" if printed.strip() else "")
+        if snippets := re.findall(r"-8<-+\s+[\"']([^\"']+)", self.block.fence.content):
+            head += f" (its code embeds {', '.join(snippets)})"
+        printed = excinfo.value.printed
+        return f"{head}\n{super().repr_failure(excinfo, style)}" + \
+            (f"\nIt printed before failing:\n{printed}" if printed.strip() else "")
 
     def reportinfo(self):
-        return self.path, self.block.line - 1, f"{display(self.block.page)}:{self.block.line}"
+        return self.path, self.block.line - 1, self.block.where

@@ -1,16 +1,7 @@
-"""Numbers in a page's prose: each must be a claim checked against the code, or quoted with a reason.
-
-A `Claim` names a sentence fragment as the Markdown source writes it, with `{}` where each number stands
-(a size is written `{}×{}`), and the function that computes the numbers. The check finds the fragment on
-the page, reads the numbers there and compares them with the computed ones: exactly as formatted, or
-within a tolerance for measured values such as accuracies. A fragment that is no longer on the page fails too, so a rewritten sentence
-cannot silently drop its check.
-
-`significant_numbers` finds the numbers a reader would take as results: thousands (61,952), decimals
-(0.991), percentages (99.1%), integers of three digits or more, and sizes and products such as
-26×26×32 or 22·22·128 with a side of 6 or more (the small windows and toy inputs, 2×2, 3×3, 5×5, are the
-chapters' givens, not results). Every one of them must fall inside a claim's fragment or a quoted fragment (a number the
-code does not produce, such as the book's own figures), so a new number cannot go unchecked.
+"""Numbers in a page's prose: each significant one (61,952; 0.991; 99.1%; 320; sizes such as 26×26×32 with a
+side over 5, as 2×2 to 5×5 are givens) falls inside a `Claim`, checked against the code, or a quoted fragment.
+A claim is a fragment of a sentence as the Markdown writes it, `{}` standing for each number, and the function
+computing them: the page must show them as formatted (or within a tolerance); a vanished fragment fails too.
 """
 
 from __future__ import annotations
@@ -20,14 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from pagetest.plugin import fences
+
 VALUE = r"([-+]?\d(?:\d|[,.](?=\d))*%?)"
-FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>`{3,}|~{3,}).*?^(?P=indent)(?P=marker)[ \t]*$", re.M | re.S)
-HIDDEN = re.compile(r"`[^`\n]+`|<!--.*?-->|\]\([^)]*\)|\{[:#.][^}]*\}|!\[[^\]]*\]|^---\n.*?\n---\n", re.S | re.M)
+HIDDEN = re.compile(r"`[^`\n]+`|<!--.*?-->|\]\([^)]*\)|\{[:#.][^}]*\}|!\[[^\]]*\]")  # code, comments, link targets
+TIMES = r"\s?(?:×|·|\\times|\\cdot)\s?"
 SIGNIFICANT = re.compile(
-    r"(?<![\w.,])(?:\d+(?:\s?(?:×|·|\\times|\\cdot)\s?\d+)+"  # sizes and products: 26×26×32, 7 \times 7, 22·22
+    rf"(?<![\w.,])(?:\d+(?:{TIMES}\d+)+"  # sizes and products: 26×26×32, 7 \times 7, 22·22
     r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?%?"  # thousands: 61,952
-    r"|\d+\.\d+%?"  # decimals and percentages: 0.991, 99.1%
-    r"|\d+%"  # whole percentages
+    r"|\d+\.\d+%?|\d+%"  # decimals and percentages: 0.991, 99.1%, 99%
     r"|\d{3,})(?![\w,]\d)"  # three digits or more: 320
 )
 
@@ -37,90 +29,71 @@ class Claim:
     page: str  # docs/x.md, relative to the repository root
     sentence: str  # the fragment as the Markdown source writes it, {} where each number stands
     value: Callable[[], Any]  # the number, or a tuple of them, one per {}
-    fmt: Callable[[Any], str] | str = "{:,}"  # how the page writes each number
+    fmt: str = "{:,}"  # how the page writes each number
     tolerance: float = 0.0  # for measured values: how far the page's numbers may be from the computed ones
 
     def expected(self) -> list[str]:
         values = self.value()
-        values = values if isinstance(values, tuple) else (values,)
-        return [self.fmt(v) if callable(self.fmt) else self.fmt.format(v) for v in values]
+        return [self.fmt.format(value) for value in (values if isinstance(values, tuple) else (values,))]
 
     def pattern(self) -> re.Pattern:
-        parts = [_flexible_space(re.escape(part)) for part in self.sentence.split("{}")]
-        return re.compile(VALUE.join(parts))
+        return re.compile(VALUE.join(fragment(part) for part in self.sentence.split("{}")))
 
 
-def _flexible_space(escaped: str) -> str:
-    return re.sub(r"(?:\\ |\\\n)+", r"\\s+", escaped)
+def fragment(text: str) -> str:
+    """A regular expression for `text` as written, where any run of whitespace matches any other."""
+    return r"\s+".join(re.escape(word) for word in re.split(r"\s+", text))
 
 
-def prose(text: str) -> str:
-    """The page's Markdown without its fenced blocks, with runs of whitespace made single spaces."""
-    text = FENCE.sub(lambda m: " " * len(m.group()), text)
-    return re.sub(r"\s+", " ", text)
+def prose(text: str, lines: bool = False) -> str:
+    """The page's Markdown without its fenced blocks: on its lines, or on one line with single spaces."""
+    kept = text.splitlines()
+    for fence in fences(kept):
+        kept[fence.start:fence.end + 1] = [""] * len(kept[fence.start:fence.end + 1])
+    return "\n".join(kept) if lines else " ".join("\n".join(kept).split())
 
 
-def visible_prose(text: str) -> str:
-    """Prose without what a reader does not take as prose numbers: inline code, comments, link targets."""
-    return HIDDEN.sub(lambda m: " " * len(m.group()), prose(text))
-
-
-def as_number(text: str) -> float:
-    clean = text.replace(",", "").rstrip("%")
-    return float(clean) / (100 if text.endswith("%") else 1)
-
-
-def closest_sentence(fragment: str, text: str) -> str | None:
-    """The sentence of `text` sharing the most words with `fragment` (None when none shares half)."""
-    words = set(re.findall(r"\w+", fragment.lower()))
-    sentences = [re.sub(r"\s+", " ", s) for s in re.split(r"(?<=[.!?])\s+|\n\s*\n", text)]
-    best = max(sentences, key=lambda sentence: len(words & set(re.findall(r"\w+", sentence.lower()))), default=None)
-    shared = len(words & set(re.findall(r"\w+", (best or "").lower())))
-    return best.strip() if best and words and shared >= len(words) / 2 else None
+def closest_sentence(text: str, among: str) -> str | None:
+    """The sentence of `among` sharing the most words with `text` (None when none shares half)."""
+    words = set(re.findall(r"\w+", text.lower()))
+    shared = {" ".join(sentence.split()): len(words & set(re.findall(r"\w+", sentence.lower())))
+              for sentence in re.split(r"(?<=[.!?])\s+|\n\s*\n", among)}
+    best = max(shared, key=shared.get, default=None)
+    return best if best and words and shared[best] >= len(words) / 2 else None
 
 
 def check(claim: Claim, root: Path) -> list[str]:
     """Why `claim` fails on its page (an empty list when it holds)."""
+    def as_number(text: str) -> float:
+        return float(text.replace(",", "").rstrip("%")) / (100 if text.endswith("%") else 1)
+
     source = (root / claim.page).read_text(encoding="utf-8")
-    text = prose(source)
-    matches = list(claim.pattern().finditer(text))
+    matches = list(claim.pattern().finditer(prose(source)))
     if not matches:
-        close = closest_sentence(claim.sentence.replace("{}", ""), FENCE.sub("\n\n", source))
+        close = closest_sentence(claim.sentence.replace("{}", ""), prose(source, lines=True))
         return [f"{claim.page}: the sentence {claim.sentence!r} is no longer on the page"
                 + (f"; the closest is {close!r}" if close else "") + ". Update the claim with it."]
-    expected = claim.expected()
-    problems = []
+    expected, problems = claim.expected(), []
     for match in matches:
         shown = list(match.groups())
         if len(shown) != len(expected):
-            return [f"{claim.page}: the claim {claim.sentence!r} has {len(shown)} numbers, the code gives {len(expected)}"]
-        if claim.tolerance:
-            ok = all(abs(as_number(a) - as_number(b)) <= claim.tolerance + 1e-12 for a, b in zip(shown, expected))
-        else:
-            ok = shown == expected
-        if not ok:
+            return [f"{claim.page}: the claim {claim.sentence!r} has {len(shown)} numbers, the code {len(expected)}"]
+        if shown != expected and not (claim.tolerance and all(
+                abs(as_number(a) - as_number(b)) <= claim.tolerance + 1e-12 for a, b in zip(shown, expected))):
             allowed = f" (allowed: ±{claim.tolerance:g})" if claim.tolerance else ""
             problems.append(f"{claim.page}: {match.group()!r} says {', '.join(shown)}, "
                             f"but the code computes {', '.join(expected)}{allowed}")
     return problems
 
 
-def spans(pattern: re.Pattern, text: str) -> list[tuple[int, int]]:
-    return [match.span() for match in pattern.finditer(text)]
-
-
 def unchecked_numbers(page: str, root: Path, claims: list[Claim], quoted: list[str]) -> list[str]:
     """The significant numbers of `page`'s prose that no claim and no quoted fragment covers."""
-    text = (root / page).read_text(encoding="utf-8")
-    plain, visible = prose(text), visible_prose(text)
-    covered = [s for claim in claims if claim.page == page for s in spans(claim.pattern(), plain)]
-    covered += [s for fragment in quoted for s in spans(re.compile(_flexible_space(re.escape(fragment))), plain)]
+    plain = prose((root / page).read_text(encoding="utf-8"))
+    patterns = [claim.pattern() for claim in claims if claim.page == page] + [re.compile(fragment(q)) for q in quoted]
+    covered = [match.span() for pattern in patterns for match in pattern.finditer(plain)]
     found = []
-    for match in SIGNIFICANT.finditer(visible):
-        start, end = match.span()
-        sides = re.split(r"\s?(?:×|·|\\times|\\cdot)\s?", match.group())
-        if len(sides) > 1 and max(int(side) for side in sides) <= 5:
-            continue
-        if not any(a <= start and end <= b for a, b in covered):
-            found.append(f"{page}: {match.group()!r} in “…{plain[max(0, start - 50):end + 30].strip()}…”")
+    for match in SIGNIFICANT.finditer(HIDDEN.sub(lambda hidden: " " * len(hidden[0]), plain)):
+        (start, end), sides = match.span(), re.split(TIMES, match[0])
+        if (len(sides) == 1 or max(map(int, sides)) > 5) and not any(a <= start and end <= b for a, b in covered):
+            found.append(f"{page}: {match[0]!r} in “…{plain[max(0, start - 50):end + 30].strip()}…”")
     return found
