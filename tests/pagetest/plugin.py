@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from convnets.run_files import atomic_write_text
 from pymdownx.snippets import SnippetMissingError
 from pytest_markdown_docs.definitions import FenceTestDefinition
 from pytest_markdown_docs.plugin import MarkdownInlinePythonItem
@@ -263,7 +264,7 @@ class PageFile(pytest.File):
             changed += lines[fence.start + 1:fence.end] != new
             lines[fence.start + 1:fence.end] = new
         if changed:
-            self.path.write_text("".join(lines), encoding="utf-8")
+            atomic_write_text(self.path, "".join(lines))
             self.config.stash[REWRITTEN].append(f"{page}: rewrote {changed} output(s)")
 
 
