@@ -20,11 +20,15 @@ help:
 	@echo "make data    provision MNIST offline into data/mnist.npz"
 	@echo "make setup   create .venv with the pinned packages (GPU=1 for CUDA TensorFlow) and npm ci the site assets"
 
-$(STAMP): requirements/base.txt requirements/$(FLAVOR).txt
+# The project's own package is installed in editable mode, so that every script, in code/ or
+# code/notebooks/, imports the convnets package of this checkout (offline: no build isolation;
+# PYTHONWARNINGS hides setuptools' generic caution about editable installs).
+$(STAMP): requirements/base.txt requirements/$(FLAVOR).txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip uninstall --quiet --yes $(if $(GPU),tensorflow-cpu,tensorflow) 2>/dev/null || true
 	$(PY) -m pip install --quiet -r requirements/$(FLAVOR).txt
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -1,9 +1,9 @@
 """Publish snaps/ and the chapters' companion scripts with the site, straight from where they live.
 
 - every file in snaps/ (figures, experiment results) is served at snaps/NAME, so pages link `snaps/NAME`;
-- every script in code/ that mkdocs-jupyter's `include` patterns name becomes a notebook page at
-  code/NAME/, so pages link `code/NAME.py`, with a download link for a Jupyter notebook (.ipynb) made
-  from it;
+- every script in code/notebooks/ that mkdocs-jupyter's `include` patterns name becomes a notebook page
+  at code/notebooks/NAME/, so pages link `code/notebooks/NAME.py`, with a download link for a Jupyter
+  notebook (.ipynb) made from it;
 - the `# --8<-- [start:NAME]` section markers that embed those scripts in the chapters are left out of
   the notebooks, where they mean nothing.
 """
@@ -22,7 +22,7 @@ from mkdocs.structure.pages import Page
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPS = ROOT / "snaps"
-CODE = ROOT / "code"
+NOTEBOOKS = ROOT / "code" / "notebooks"
 SNAP_TYPES = ("*.png", "*.json")
 MARKER_LINE = re.compile(r"^[ \t]*# -+8<-+ \[(?:start|end):[\w-]+\][ \t]*\n", re.M)
 # The same marker in a notebook page: highlighted (a comment span on its own line), then as the plain
@@ -32,10 +32,10 @@ MARKER_HTML = (re.compile(r'<span class="c1"># -+8&lt;-+ \[(?:start|end):[\w-]+\
 
 
 def notebook_scripts(config: MkDocsConfig) -> list[Path]:
-    """The scripts in code/ that mkdocs-jupyter's `include` patterns select."""
+    """The scripts in code/notebooks/ that mkdocs-jupyter's `include` patterns select."""
     jupyter = config.plugins.get("mkdocs-jupyter")
     patterns = jupyter.config["include"] if jupyter else []
-    return [path for path in sorted(CODE.glob("*.py")) if any(PurePath(path).match(p) for p in patterns)]
+    return [path for path in sorted(NOTEBOOKS.glob("*.py")) if any(PurePath(path).match(p) for p in patterns)]
 
 
 def repository_file(config: MkDocsConfig, path: Path) -> File:
@@ -45,7 +45,7 @@ def repository_file(config: MkDocsConfig, path: Path) -> File:
 
 
 def is_notebook(page: Page) -> bool:
-    return page.file.src_uri.startswith("code/") and page.file.src_uri.endswith(".py")
+    return page.file.src_uri.startswith("code/notebooks/") and page.file.src_uri.endswith(".py")
 
 
 @event_priority(50)  # before mkdocs-jupyter, which turns the scripts added here into notebook pages
@@ -83,6 +83,6 @@ def notebook_from_script(script: Path) -> nbformat.NotebookNode:
 def on_post_build(config: MkDocsConfig) -> None:
     """Write each notebook page's .ipynb beside it (mkdocs-jupyter's include_source copies the .py)."""
     for script in notebook_scripts(config):
-        target = Path(config.site_dir) / "code" / script.stem / f"{script.stem}.ipynb"
+        target = Path(config.site_dir) / script.relative_to(ROOT).with_suffix("") / f"{script.stem}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook_from_script(script), target)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, run_script
+from helpers import CODE, ROOT, run_script
 from pagetest.plugin import EXECUTED, BlockItem, blocks_not_run, parse_page, site_config
 
 MKDOCS = ROOT / "mkdocs.yml"
@@ -61,8 +61,9 @@ def test_every_runnable_block_of_the_site_ran_in_this_session(request):
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=os.path.relpath)
 def test_notebook_script_runs_standalone(script):
-    result = run_script(script.name, timeout=900)
-    assert result.returncode == 0, f"python code/{script.name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    name = script.relative_to(CODE).as_posix()
+    result = run_script(name, timeout=900)
+    assert result.returncode == 0, f"python code/{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
 
 
 def test_a_python_block_that_only_the_built_page_shows_is_caught(tmp_path):

@@ -140,7 +140,7 @@ def test_without_mnist_the_installed_package_says_how_to_get_it(venv, tmp_path):
 
 def served_notebook(name: str) -> nbformat.NotebookNode:
     """The .ipynb that the site's notebook page offers for download."""
-    return nbformat.read(built_site() / "code" / name / f"{name}.ipynb", as_version=4)
+    return nbformat.read(built_site() / "code" / "notebooks" / name / f"{name}.ipynb", as_version=4)
 
 
 def first_code_cell(notebook: nbformat.NotebookNode) -> str:

@@ -72,7 +72,7 @@ def test_snippets_are_embedded_from_the_repository_root_and_checked():
 
 def test_notebooks_come_from_the_companion_scripts_only_and_are_not_executed_by_the_build():
     jupyter = plugin("mkdocs-jupyter")
-    assert sorted(jupyter["include"]) == sorted(f"code/{name}" for name in COMPANIONS)
+    assert sorted(jupyter["include"]) == sorted(f"code/notebooks/{name}" for name in COMPANIONS)
     assert (jupyter["execute"], jupyter["allow_errors"], jupyter["include_source"]) == (False, False, True)
 
 
@@ -104,8 +104,8 @@ def test_python_on_the_pages_is_embedded_from_code_never_pasted(page):
 @pytest.mark.parametrize("chapter, script", list(zip(CHAPTERS, COMPANIONS)))
 def test_each_chapter_tells_its_companion_scripts_story_in_order(chapter, script):
     embedded = [SNIPPET.match(body.strip().splitlines()[0].strip()) for body in python_fences(DOCS / chapter)]
-    own = [match["section"] for match in embedded if match["path"] == f"code/{script}"]
-    assert own == sections(ROOT / "code" / script), f"{chapter} must show every section of code/{script}, in order"
+    own = [match["section"] for match in embedded if match["path"] == f"code/notebooks/{script}"]
+    assert own == sections(ROOT / "code" / "notebooks" / script), f"{chapter} must show every section of code/notebooks/{script}, in order"
 
 
 @pytest.mark.parametrize("chapter, script", list(zip(CHAPTERS, COMPANIONS)))
@@ -117,7 +117,7 @@ def test_each_chapter_ends_with_a_summary_and_exercises_with_worked_solutions(ch
     solutions = exercises.split('??? success "Solution"')[1:]
     assert 2 <= len(solutions) <= 3 and exercises.count("**Exercise ") == len(solutions)
     for solution in solutions:
-        assert f'--8<-- "code/{script}:exercise_' in solution, f"{chapter}: a solution without its code"
+        assert f'--8<-- "code/notebooks/{script}:exercise_' in solution, f"{chapter}: a solution without its code"
 
 
 def test_every_chapter_and_companion_notebook_is_in_the_navigation():
@@ -125,7 +125,7 @@ def test_every_chapter_and_companion_notebook_is_in_the_navigation():
     for chapter in ["index.md", *CHAPTERS]:
         assert f'"{chapter}"' in nav
     for script in COMPANIONS:
-        assert f'"code/{script}"' in nav
+        assert f'"code/notebooks/{script}"' in nav
 
 
 def test_benchmark_page_is_in_the_navigation_once_it_exists():
@@ -152,7 +152,7 @@ def test_figures_have_alt_text_and_a_caption():
 @pytest.mark.parametrize("script", COMPANIONS)
 def test_notebook_page_offers_a_valid_ipynb_without_section_markers(script):
     stem = script.removesuffix(".py")
-    folder = built_site() / "code" / stem
+    folder = built_site() / "code" / "notebooks" / stem
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert f'href="{stem}.ipynb"' in page and f'href="{stem}.py"' in page
     assert "8&lt;--" not in page, "the snippet section markers show on the notebook page"

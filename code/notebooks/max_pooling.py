@@ -3,7 +3,7 @@
 #
 # The companion notebook of the chapter *Max pooling*: max pooling from scratch in NumPy, checked
 # against `MaxPooling2D`; the convnet without pooling and its two problems, computed; and the results
-# of the experiment that compares four ways to downsample. Run it with `python code/max_pooling.py`.
+# of the experiment that compares four ways to downsample. Run it with `python code/notebooks/max_pooling.py`.
 
 # %%
 try:

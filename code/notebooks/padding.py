@@ -3,7 +3,7 @@
 #
 # The companion notebook of the chapter *Border effects and padding*: why a 3×3 window turns a 5×5
 # input into a 3×3 output, what `padding="same"` changes, and the output-size formula checked against
-# Keras. Run it with `python code/padding.py`.
+# Keras. Run it with `python code/notebooks/padding.py`.
 
 # %%
 try:

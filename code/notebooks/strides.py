@@ -3,7 +3,7 @@
 #
 # The companion notebook of the chapter *Strides*: the distance between two windows, the output-size
 # formula with a stride, and the book's convnet with strided convolutions in place of max pooling.
-# Run it with `python code/strides.py`.
+# Run it with `python code/notebooks/strides.py`.
 
 # %%
 try:

@@ -4,7 +4,7 @@
 # The companion notebook of the chapter *The convolution operation*: a `Conv2D` layer's feature maps,
 # kernel and bias, then the same convolution written from scratch in NumPy (extract the patches, take
 # a dot product with the kernel, reassemble the output map) and checked against Keras.
-# Run it with `python code/convolution.py`.
+# Run it with `python code/notebooks/convolution.py`.
 
 # %%
 try:

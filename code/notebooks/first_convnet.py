@@ -3,7 +3,7 @@
 #
 # The companion notebook of the chapter *Your first convnet*: build the small MNIST convnet, read its
 # summary layer by layer, train it with the book's recipe and compare it with a densely connected
-# network. Run it with `python code/first_convnet.py`; the two trainings happen once and are then
+# network. Run it with `python code/notebooks/first_convnet.py`; the two trainings happen once and are then
 # reused from the cache in `runs/cache`.
 
 # %%
