@@ -24,7 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail, positive_int
-from convnets.devices import DEVICES, prepare_environment
+from convnets.devices import prepare_environment
 from convnets.paths import LOGS_DIR, ROOT, SNAPS_DIR
 
 CODE_DIR = Path(__file__).resolve().parent
@@ -53,20 +53,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seeds", type=positive_int, default=3, help="seeds per entry; medians over them (default: 3)")
     parser.add_argument("--smoke", action="store_true",
                         help=f"{SMOKE['limit']} training images, 1 epoch, 1 seed: checks that everything runs")
-    parser.add_argument("--device", choices=DEVICES, default="auto", help="auto uses a GPU when one is visible (default: auto)")
+    parser.add_device_option()
     parser.add_argument("--target", type=accuracy_target, default=0.99, help="test accuracy to reach (default: 0.99)")
     parser.add_argument("--evals-per-epoch", type=positive_int, default=4,
                         help="test-accuracy measurements per epoch, off the clock (default: 4)")
     parser.add_argument("--no-probes", action="store_true", help="skip the throughput probes of the fast recipe's tricks")
-    parser.add_argument("--data", type=Path, help="an mnist.npz to train on (default: data/mnist.npz)")
+    parser.add_data_option()
     parser.add_argument("--output", type=Path, help="the JSON file to write; the chart goes beside it as .png "
                                                     "(default: snaps/benchmark-cpu.json, or -gpu.json on a GPU)")
     parser.add_verbose_option()
     args = parser.parse_args(argv)
     if args.output is not None and args.output.suffix != ".json":
         parser.error(f"--output must name a .json file, got {args.output}")
-    if args.data is not None and not args.data.is_file():
-        parser.error(f"--data file not found: {args.data}")
     if args.smoke:
         args.seeds = 1
     return args
@@ -79,7 +77,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def describe(device: str) -> tuple[str, dict]:
     """The device line train.py prints, and the machine's description; a missing GPU is a one-line error."""
-    from convnets import devices, machine
+    from convnets import devices
+    from convnets.benchmark import machine
 
     try:
         device_line = devices.describe_device(device)
@@ -110,7 +109,7 @@ def choose_entries(on_gpu: bool, backend: str) -> list[str]:
 
 
 def run_in_process(spec, environment: dict[str, str]) -> dict:
-    """Run `python -m convnets.bench` on one spec and return its result; a failure stops the benchmark."""
+    """Run `python -m convnets.benchmark.run` on one spec and return its result; a failure stops the benchmark."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(CODE_DIR), os.environ.get("PYTHONPATH")])))
     env.pop(PREALLOCATE, None)
     env.update({PREALLOCATE: USER_PREALLOCATE} if USER_PREALLOCATE is not None else {})
@@ -118,7 +117,7 @@ def run_in_process(spec, environment: dict[str, str]) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "result.json"
         # The run's stderr is this process's: the log file, or the terminal with --verbose.
-        completed = subprocess.run([sys.executable, "-m", "convnets.bench", json.dumps(asdict(spec)), str(output)],
+        completed = subprocess.run([sys.executable, "-m", "convnets.benchmark.run", json.dumps(asdict(spec)), str(output)],
                                    env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
         if completed.returncode != 0 or not output.exists():
             fail(f"the {spec.entry} run with seed {spec.seed} failed (exit {completed.returncode}); "
@@ -129,8 +128,8 @@ def run_in_process(spec, environment: dict[str, str]) -> dict:
 # --8<-- [start:runs]
 def run_all(entries: list[str], args: "argparse.Namespace") -> list[dict]:
     """Every entry with every seed, interleaved so that a busy spell on the machine hits all of them."""
-    from convnets.bench import ENTRIES, Spec
-    from convnets.bench_report import time_to_target
+    from convnets.benchmark.report import time_to_target
+    from convnets.benchmark.run import ENTRIES, Spec
 
     limits = SMOKE if args.smoke else {"evals_per_epoch": args.evals_per_epoch}
     runs = []
@@ -174,7 +173,7 @@ def probe_variants(on_gpu: bool, backend: str) -> list[tuple[str, str, dict, dic
 
 def run_probes(variants: list[tuple[str, str, dict, dict]], args: argparse.Namespace) -> list[dict]:
     """Throughput of each variant over a few compiled calls, in a process of its own."""
-    from convnets.bench import Spec
+    from convnets.benchmark.run import Spec
 
     limit = SMOKE["limit"] if args.smoke else PROBE_IMAGES
     probes = []
@@ -219,10 +218,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def benchmark(args: argparse.Namespace, argv: list[str] | None) -> int:
     """Run every entry and probe, write the JSON and the chart, and print the report."""
-
-    from convnets import flops
-    from convnets.bench import ENTRIES
-    from convnets.bench_report import format_probes, format_table, redraw, summarize
+    from convnets.benchmark import flops
+    from convnets.benchmark.report import format_probes, format_table, redraw, summarize
+    from convnets.benchmark.run import ENTRIES
     from convnets.models import build_convnet
     from convnets.run_files import write_json
 

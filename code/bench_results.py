@@ -4,7 +4,7 @@
 """
 
 # --8<-- [start:flops]
-from convnets import flops
+from convnets.benchmark import flops
 from convnets.models import build_convnet
 
 convnet = build_convnet()
@@ -17,7 +17,7 @@ print(f"training  {flops.training_flops(convnet):>10,}  (3 x forward)")
 # --8<-- [start:show]
 import json
 
-from convnets.bench_report import format_probes, format_table
+from convnets.benchmark.report import format_probes, format_table
 from convnets.paths import SNAPS_DIR
 
 
@@ -46,7 +46,7 @@ gpu = show("benchmark-gpu.json")
 # --8<-- [end:gpu]
 
 # --8<-- [start:recipe]
-from convnets.training import RECIPES
+from convnets.recipes import RECIPES
 
 for field, value in RECIPES["fast"].as_dict().items():
     print(f"{field:<20} {value}")

@@ -17,7 +17,10 @@ import sys
 import time
 from functools import cached_property
 from pathlib import Path
+from types import ModuleType
 from typing import Callable
+
+import numpy as np
 
 from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail
 from convnets.data import DataError
@@ -26,10 +29,7 @@ from convnets.paths import LOGS_DIR, SNAPS_DIR
 
 DIGIT = 1  # the test set's second image, a 2
 QUICK = {"limit": 2000, "overrides": {"epochs": 1}}
-FIGURES = ("local_patterns", "global_and_local", "translation", "hierarchy", "convolution_steps", "patches_valid",
-           "patches_same", "patches_strided", "max_pooling", "receptive_fields", "first_layer_filters",
-           "feature_maps", "training_curves", "benchmark-cpu", "benchmark-gpu")
-TRAINED = ("global_and_local", "translation", "first_layer_filters", "feature_maps", "training_curves")
+EDGE = np.array([[-1.0, 0.0, 1.0]] * 3)  # a kernel that responds to dark-to-bright vertical edges
 
 
 class Sources:
@@ -59,50 +59,66 @@ class Sources:
         return self.trained("dense")[0]
 
 
-def toy_image():
-    """A 5×5 image of small integers with a vertical edge between its third and fourth columns."""
-    import numpy as np
+def figures() -> ModuleType:
+    """convnets.figures, imported when the first figure is drawn: Keras loads after the arguments are checked."""
+    from convnets import figures
 
+    return figures
+
+
+def untrained(name: str):
+    """A freshly built model (its architecture is what the figure shows)."""
+    from convnets.models import MODELS
+
+    return MODELS[name]()
+
+
+def toy_image() -> np.ndarray:
+    """A 5×5 image of small integers with a vertical edge between its third and fourth columns."""
     image = np.random.default_rng(3).integers(0, 3, size=(5, 5)).astype(float)
     image[:, 3:] += 5
     return image
 
 
-def figure_jobs() -> dict[str, Callable[[Sources, Path], None]]:
-    """How to draw each of FIGURES, by name (the file name without .png)."""
-    import numpy as np
-
-    from convnets import bench_report, figures, models
+def training_curves(sources: Sources, path: Path) -> None:
     from convnets.plots import plot_training_curves
 
-    edge = np.array([[-1.0, 0.0, 1.0]] * 3)  # responds to dark-to-bright vertical edges
+    histories = {name: sources.trained(name)[1]["history"] for name in ("dense", "convnet")}
+    plot_training_curves(histories, path, title="Dense baseline against convnet, book recipe")
 
-    def training_curves(sources: Sources, path: Path) -> None:
-        histories = {name: sources.trained(name)[1]["history"] for name in ("dense", "convnet")}
-        plot_training_curves(histories, path, title="Dense baseline against convnet, book recipe")
 
-    return {
-        "local_patterns": lambda src, path: figures.local_patterns(
-            path, src.digit, [(3, 9), (4, 14), (10, 10), (16, 7), (17, 19)]),
-        "global_and_local": lambda src, path: figures.global_and_local(path, src.dense, src.convnet),
-        "translation": lambda src, path: figures.translation(path, src.convnet, src.digit),
-        "hierarchy": lambda src, path: figures.hierarchy(path, src.digit, models.build_convnet()),
-        "convolution_steps": lambda src, path: figures.convolution_steps(path, toy_image(), edge, at=(1, 1)),
-        "patches_valid": lambda src, path: figures.patch_locations(path, 5, 3, 1, "valid", [(0, 0), (1, 1), (2, 2)]),
-        "patches_same": lambda src, path: figures.patch_locations(path, 5, 3, 1, "same", [(0, 0), (2, 2), (4, 4)]),
-        "patches_strided": lambda src, path: figures.patch_locations(
-            path, 5, 3, 2, "valid", [(0, 0), (0, 1), (1, 0), (1, 1)]),
-        "max_pooling": lambda src, path: figures.max_pooling(
-            path, np.random.default_rng(8).integers(0, 10, size=(4, 4))),
-        "receptive_fields": lambda src, path: figures.receptive_field_growth(
-            path, src.digit, models.build_convnet(), models.build_convnet_no_max_pool()),
-        "first_layer_filters": lambda src, path: figures.first_layer_filters(path, src.convnet),
-        "feature_maps": lambda src, path: figures.feature_maps(path, src.convnet, src.digit),
-        "training_curves": training_curves,
-        # The benchmark charts are redrawn from the results `make bench` recorded in snaps/.
-        "benchmark-cpu": lambda src, path: bench_report.redraw(SNAPS_DIR / "benchmark-cpu.json", path),
-        "benchmark-gpu": lambda src, path: bench_report.redraw(SNAPS_DIR / "benchmark-gpu.json", path),
-    }
+def benchmark_chart(name: str) -> Callable[[Sources, Path], None]:
+    """The chart of a benchmark, redrawn from the results `make bench` recorded in snaps/."""
+    def draw(sources: Sources, path: Path) -> None:
+        from convnets.benchmark.report import redraw
+
+        redraw(SNAPS_DIR / f"{name}.json", path)
+    return draw
+
+
+# Each figure by name (its file name without .png), and how to draw it.
+JOBS: dict[str, Callable[[Sources, Path], None]] = {
+    "local_patterns": lambda src, path: figures().local_patterns(
+        path, src.digit, [(3, 9), (4, 14), (10, 10), (16, 7), (17, 19)]),
+    "global_and_local": lambda src, path: figures().global_and_local(path, src.dense, src.convnet),
+    "translation": lambda src, path: figures().translation(path, src.convnet, src.digit),
+    "hierarchy": lambda src, path: figures().hierarchy(path, src.digit, untrained("convnet")),
+    "convolution_steps": lambda src, path: figures().convolution_steps(path, toy_image(), EDGE, at=(1, 1)),
+    "patches_valid": lambda src, path: figures().patch_locations(path, 5, 3, 1, "valid", [(0, 0), (1, 1), (2, 2)]),
+    "patches_same": lambda src, path: figures().patch_locations(path, 5, 3, 1, "same", [(0, 0), (2, 2), (4, 4)]),
+    "patches_strided": lambda src, path: figures().patch_locations(
+        path, 5, 3, 2, "valid", [(0, 0), (0, 1), (1, 0), (1, 1)]),
+    "max_pooling": lambda src, path: figures().max_pooling(
+        path, np.random.default_rng(8).integers(0, 10, size=(4, 4))),
+    "receptive_fields": lambda src, path: figures().receptive_field_growth(
+        path, src.digit, untrained("convnet"), untrained("no-max-pool")),
+    "first_layer_filters": lambda src, path: figures().first_layer_filters(path, src.convnet),
+    "feature_maps": lambda src, path: figures().feature_maps(path, src.convnet, src.digit),
+    "training_curves": training_curves,
+    "benchmark-cpu": benchmark_chart("benchmark-cpu"),
+    "benchmark-gpu": benchmark_chart("benchmark-gpu"),
+}
+FIGURES = tuple(JOBS)
 
 
 def parse_args(argv: list[str] | None, names: tuple[str, ...]) -> argparse.Namespace:
@@ -128,13 +144,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def draw(args: argparse.Namespace, sources: Sources) -> int:
     """Draw the figures that --only names, or all of them."""
-    jobs = figure_jobs()
     args.output.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     for name in args.only or FIGURES:
         path = args.output / f"{name}.png"
         try:
-            jobs[name](sources, path)
+            JOBS[name](sources, path)
         except DataError as error:
             fail(str(error))
         print(f"{path}  {path.stat().st_size / 1024:.0f} KB")

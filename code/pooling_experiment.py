@@ -16,16 +16,17 @@ import platform
 import shlex
 import statistics
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail, positive_int
-from convnets.devices import DEVICES, prepare_environment
+from convnets.devices import prepare_environment
 from convnets.paths import LOGS_DIR, SNAPS_DIR
+from convnets.recipes import POOLINGS, RECIPES, pooling_model
 
 DEFAULT_OUTPUT = SNAPS_DIR / "pooling_experiment.json"
-POOLINGS = ("max", "average", "strided", "none")  # the order of convnets.models.POOLINGS
 
 
 def parse_args(argv: list[str] | None):
@@ -33,17 +34,15 @@ def parse_args(argv: list[str] | None):
     parser = OneLineParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2],
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=positive_int, default=5, help="epochs per model (default: 5, the book's)")
-    parser.add_argument("--limit", type=positive_int, help="train on the first N training images only")
+    parser.add_limit_option()
     parser.add_argument("--seeds", type=positive_int, default=1, help="runs per variant, seeds 1..N (default: 1)")
     parser.add_argument("--pooling", choices=POOLINGS, action="append",
                         help="a variant to train (repeatable; default: all four)")
-    parser.add_argument("--device", choices=DEVICES, default="auto", help="auto uses a GPU when one is visible")
+    parser.add_device_option()
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
                         help=f"JSON file for the results (default: {DEFAULT_OUTPUT.relative_to(SNAPS_DIR.parent)})")
     parser.add_verbose_option()
     args = parser.parse_args(argv)
-    if args.limit is not None and args.limit > 60000:
-        parser.error(f"--limit is at most 60000 (the training set), got {args.limit}")
     if args.output.suffix != ".json":
         parser.error(f"--output must be a .json file, got {args.output}")
     if not args.output.parent.is_dir():
@@ -51,22 +50,16 @@ def parse_args(argv: list[str] | None):
     return args
 
 
-def train_variant(pooling: str, seed: int, epochs: int, data: tuple) -> dict:
-    """Train one variant with one seed; return its parameters, test accuracy and seconds."""
-    import keras
+def train_variant(pooling: str, seed: int, settings: dict, mnist: tuple, device_line: str) -> dict:
+    """Train one variant with one seed, as any run is trained; return its parameters, test accuracy and seconds."""
+    from convnets.runner import default_settings, run_training
 
-    from convnets import models, training
-
-    (x_train, y_train), (x_test, y_test) = data
-    recipe = training.recipe_with("book", epochs=epochs)
-    keras.utils.set_random_seed(seed)
-    model = models.build_pooling_variant(pooling)
-    training.compile_model(model, recipe, training.steps_per_epoch(len(x_train), recipe.batch_size))
-    start = time.perf_counter()
-    model.fit(x_train, y_train, epochs=recipe.epochs, batch_size=recipe.batch_size, verbose=0)
-    seconds = time.perf_counter() - start
-    _, accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
-    return {"parameters": model.count_params(), "test_accuracy": float(accuracy), "seconds": round(seconds, 1)}
+    run = default_settings(pooling_model(pooling), "book", seed=seed, limit=settings["training_images"],
+                           overrides={"epochs": settings["epochs"]})
+    with tempfile.TemporaryDirectory() as folder:
+        record = run_training(run, Path(folder), device_line, verbose=0, mnist=mnist)
+    return {"parameters": record["parameters"], "test_accuracy": record["test_accuracy"],
+            "seconds": round(record["fit_seconds_last_session"], 1)}
 
 
 def summarize(pooling: str, runs: list[dict]) -> dict:
@@ -94,17 +87,20 @@ def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | 
     """Train every variant with every seed and write the results."""
     import keras
 
-    from convnets import data, devices, training
+    from convnets import data, devices
     from convnets.run_files import write_json
+    from convnets.runner import TrainingFailed
 
     try:
-        machine = devices.describe_device(args.device).replace("Training on ", "")
-        (x_train, y_train), (x_test, y_test) = mnist or data.load_mnist()
+        device_line = devices.describe_device(args.device)
+        mnist = mnist or data.load_mnist()
     except (devices.DeviceError, data.DataError) as error:
         fail(str(error))
-    limit = args.limit or len(x_train)
-    prepared = ((training.prepare_images(x_train[:limit]), y_train[:limit]), (training.prepare_images(x_test), y_test))
+    machine = device_line.replace("Training on ", "")
+    limit = args.limit or len(mnist[0][0])
     poolings = [p for p in POOLINGS if p in (args.pooling or POOLINGS)]
+    settings = {"epochs": args.epochs, "training_images": limit, "test_images": len(mnist[1][0]),
+                "seeds": args.seeds, "recipe": "book", "batch_size": RECIPES["book"].batch_size}
     print(f"Pooling experiment on {machine}: {', '.join(poolings)}; {limit:,} training images, "
           f"{args.epochs} epoch(s), {args.seeds} seed(s)")
     started, start = datetime.now(timezone.utc), time.perf_counter()
@@ -112,15 +108,17 @@ def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | 
     for pooling in poolings:
         runs = []
         for seed in range(1, args.seeds + 1):
-            run = train_variant(pooling, seed, args.epochs, prepared)
+            try:
+                run = train_variant(pooling, seed, settings, mnist, device_line)
+            except TrainingFailed as error:
+                fail(f"{pooling} pooling, seed {seed}: {error}", code=1)
             print(f"  {pooling:8} seed {seed}: test accuracy {run['test_accuracy']:.4f} in {run['seconds']:.0f} s",
                   flush=True)
             runs.append(run)
         results.append(summarize(pooling, runs))
     record = {
         "command": shlex.join(["python", "code/pooling_experiment.py", *(sys.argv[1:] if argv is None else argv)]),
-        "settings": {"epochs": args.epochs, "training_images": limit, "test_images": len(x_test),
-                     "seeds": args.seeds, "recipe": "book", "batch_size": training.RECIPES["book"].batch_size},
+        "settings": settings,
         "machine": machine,
         "platform": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
         "keras": keras.__version__,

@@ -19,27 +19,25 @@ from pathlib import Path
 
 from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail, positive_float, positive_int
 from convnets.data import DataError
-from convnets.devices import DEVICES, prepare_environment
+from convnets.devices import prepare_environment
 from convnets.paths import RUNS_DIR
+from convnets.recipes import BOOK_MODELS, RECIPES
 from convnets.run_files import (BACKUP_DIR, LOG_FILE, MODEL_FILE, RUN_LOG_FILE, SETTINGS_FILE, read_epoch_log,
                                 write_json)
-
-MODEL_CHOICES = ("convnet", "no-max-pool", "dense")
-RECIPE_CHOICES = ("book", "fast")
 
 
 def parse_args(argv: list[str] | None) -> tuple[dict, Path, bool, bool, str, bool]:
     """Read the command line; return the run's settings, output folder, resume, overwrite, device and verbose."""
     parser = OneLineParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2])
-    parser.add_argument("--model", choices=MODEL_CHOICES, default="convnet", help="which network to train (default: convnet)")
-    parser.add_argument("--recipe", choices=RECIPE_CHOICES, default="book", help="training recipe (default: book)")
+    parser.add_argument("--model", choices=BOOK_MODELS, default="convnet", help="which network to train (default: convnet)")
+    parser.add_argument("--recipe", choices=tuple(RECIPES), default="book", help="training recipe (default: book)")
     parser.add_argument("--epochs", type=positive_int, help="number of epochs (default: the recipe's)")
     parser.add_argument("--batch-size", type=positive_int, help="images per batch (default: the recipe's)")
     parser.add_argument("--learning-rate", type=positive_float, help="peak learning rate (default: the recipe's)")
     parser.add_argument("--seed", type=int, default=1, help="random seed for weights and shuffling (default: 1)")
-    parser.add_argument("--data", type=Path, help="an mnist.npz to train on (default: data/mnist.npz, then Keras)")
-    parser.add_argument("--device", choices=DEVICES, default="auto", help="auto uses a GPU when one is visible (default: auto)")
-    parser.add_argument("--limit", type=positive_int, help="train on the first N training images only")
+    parser.add_data_option()
+    parser.add_device_option()
+    parser.add_limit_option()
     parser.add_argument("--output", type=Path, help="folder for the model, history and plot (default: runs/MODEL-RECIPE)")
     parser.add_argument("--deterministic", action="store_true", help="use deterministic kernels, so a seed gives identical weights")
     parser.add_argument("--mixed-precision", action="store_true", help="float16 on a GPU, bfloat16 on a CPU")
@@ -50,10 +48,6 @@ def parse_args(argv: list[str] | None) -> tuple[dict, Path, bool, bool, str, boo
     parser.add_argument("--overwrite", action="store_true", help="replace a finished run already in --output")
     parser.add_verbose_option()
     args = parser.parse_args(argv)
-    if args.data is not None and not args.data.is_file():
-        parser.error(f"--data file not found: {args.data}")
-    if args.limit is not None and args.limit > 60000:
-        parser.error(f"--limit is at most 60000 (the training set), got {args.limit}")
     settings = {
         "model": args.model,
         "recipe": args.recipe,

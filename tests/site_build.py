@@ -16,7 +16,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT
+
 CONFIG = ROOT / "mkdocs.yml"
 # Elements and attributes whose URL the browser fetches while it shows the page.
 FETCHED = {

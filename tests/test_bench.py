@@ -1,4 +1,4 @@
-"""code/bench.py: its options, its report and a smoke run of the whole benchmark (no timing is asserted)."""
+"""code/bench.py and convnets.benchmark: its options, its report and a smoke run of the whole benchmark (no timing is asserted)."""
 
 from __future__ import annotations
 
@@ -108,7 +108,8 @@ def test_smoke_run_draws_the_chart_beside_the_json(smoke):
 
 
 def test_flops_count_multiply_adds_twice_in_conv_and_dense_layers():
-    from convnets import flops, models
+    from convnets import models
+    from convnets.benchmark import flops
 
     model = models.build_convnet()
     counted = {}
@@ -125,7 +126,7 @@ def test_flops_count_multiply_adds_twice_in_conv_and_dense_layers():
 
 
 def test_time_to_target_is_the_first_evaluation_at_or_above_it():
-    from convnets.bench_report import median_or_none, time_to_target
+    from convnets.benchmark.report import median_or_none, time_to_target
 
     run = {"evaluations": [{"seconds": 1.0, "accuracy": 0.98}, {"seconds": 2.0, "accuracy": 0.991},
                            {"seconds": 3.0, "accuracy": 0.989}, {"seconds": 4.0, "accuracy": 0.995}]}
@@ -136,34 +137,35 @@ def test_time_to_target_is_the_first_evaluation_at_or_above_it():
 
 
 def test_native_bfloat16_needs_avx512_bf16_or_amx(tmp_path):
-    from convnets import machine
+    from convnets import devices
+    from convnets.benchmark import machine
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("model name\t: Test CPU\nflags\t\t: fpu avx2 fma avx512f amx_tile amx_bf16\n")
-    flags = machine.cpu_flags(cpuinfo)
+    flags = devices.cpu_flags(cpuinfo)
     assert machine.notable_cpu_flags(flags) == ["amx_bf16", "amx_tile", "avx2", "avx512f", "fma"]
-    assert machine.native_bfloat16(flags) and not machine.native_bfloat16(["avx2", "fma", "avx512f"])
+    assert devices.native_bfloat16(flags) and not devices.native_bfloat16(["avx2", "fma", "avx512f"])
     assert machine.cpu_model(cpuinfo) == "Test CPU"
     assert machine.summary_line(cpuinfo).endswith(
         "cores; avx2 yes, avx512f yes, avx512_vnni no, avx512_bf16 no, amx yes")
 
 
 def test_auto_mixed_precision_skips_emulated_bfloat16(monkeypatch):
-    from convnets import training
+    from convnets import recipes, training
 
-    fast = training.RECIPES["fast"]
+    fast = recipes.RECIPES["fast"]
     assert training.precision_policy(fast, on_gpu=True) == "mixed_float16"
     monkeypatch.setattr(training, "native_bfloat16", lambda: False)
     assert training.precision_policy(fast, on_gpu=False) == "float32"
     monkeypatch.setattr(training, "native_bfloat16", lambda: True)
     assert training.precision_policy(fast, on_gpu=False) == "mixed_bfloat16"
-    assert training.precision_policy(training.recipe_with("fast", mixed_precision=True), on_gpu=False) == "mixed_bfloat16"
+    assert training.precision_policy(recipes.recipe_with("fast", mixed_precision=True), on_gpu=False) == "mixed_bfloat16"
 
 
 def test_fast_schedule_decays_within_its_first_epoch_then_holds_its_floor():
-    from convnets import training
+    from convnets import recipes, training
 
-    fast = training.RECIPES["fast"]
+    fast = recipes.RECIPES["fast"]
     optimizer = training.make_optimizer(fast, steps_per_epoch=100)
 
     def rate_at(step: int) -> float:
@@ -178,7 +180,7 @@ def test_fast_schedule_decays_within_its_first_epoch_then_holds_its_floor():
 
 
 def test_resident_chunks_cover_an_epoch_between_evaluations():
-    from convnets.resident import chunk_lengths
+    from convnets.benchmark.resident import chunk_lengths
 
     assert chunk_lengths(937, 234) == [234, 234, 234, 234, 1]
     assert chunk_lengths(100, 25) == [25, 25, 25, 25]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -15,7 +14,8 @@ import nbformat
 import pytest
 
 from browser.chromium import ARGS, INSTALL_HINT, find_chromium
-from site_build import ROOT, built_site, content_pages, site_pages, site_url_path
+from helpers import ROOT
+from site_build import built_site, content_pages, site_pages, site_url_path
 
 CHROMIUM = find_chromium()
 if CHROMIUM is None:

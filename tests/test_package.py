@@ -20,7 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from site_build import ROOT, built_site
+from helpers import ROOT
+from site_build import built_site
 
 NOTEBOOKS = ["convolution", "padding", "strides",
              pytest.param("first_convnet", marks=pytest.mark.slow),  # trains two models on a cache miss
@@ -91,7 +92,8 @@ def test_the_wheel_holds_the_package_the_command_and_the_experiment_results(whee
     import zipfile
 
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {f"convnets/{path.name}" for path in (ROOT / "code" / "convnets").glob("*.py")}
+    package = ROOT / "code" / "convnets"
+    expected = {f"convnets/{path.relative_to(package).as_posix()}" for path in package.rglob("*.py")}
     assert expected <= names, f"modules missing from the wheel: {sorted(expected - names)}"
     assert {"convnets/snaps/pooling_experiment.json", "convnets/snaps/pooling_experiment_cpu.json"} <= names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()

@@ -18,7 +18,7 @@ from convnets.run_files import HISTORY_FILE, MODEL_FILE
 from convnets.runner import default_settings, run_training
 
 CACHE_ENV = "CONVNETS_CACHE"
-KEYED_SOURCES = ("models.py", "training.py", "runner.py")  # in this package, checked out or installed
+KEYED_SOURCES = ("recipes.py", "models.py", "training.py", "runner.py")  # in this package, checked out or installed
 
 
 def cache_dir() -> Path:

@@ -15,8 +15,11 @@ import sys
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, NoReturn
+from typing import Callable, Iterator, NoReturn
 
+from convnets.devices import DEVICES
+
+TRAINING_IMAGES = 60000  # the most --limit can take
 VERBOSE_ENV = "CONVNETS_VERBOSE"
 VERBOSE_HELP = (f"show TensorFlow's and absl's own log lines and full tracebacks on the terminal "
                 f"(also {VERBOSE_ENV}=1); by default they go to the run's log file")
@@ -29,12 +32,42 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are a single line and exit status 2."""
+    """An ArgumentParser whose errors are a single line and exit status 2, with the options the scripts share."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.checks: list[Callable[[argparse.Namespace], str | None]] = []  # each returns an error, or None
 
     def add_verbose_option(self) -> None:
         """--verbose, for the scripts that load a framework (see `framework_logs`)."""
         self.add_argument("--verbose", action="store_true", default=os.environ.get(VERBOSE_ENV, "") not in ("", "0"),
                           help=VERBOSE_HELP)
+
+    def add_device_option(self) -> None:
+        """--device auto|cpu|gpu (see convnets.devices)."""
+        self.add_argument("--device", choices=DEVICES, default="auto",
+                          help="auto uses a GPU when one is visible (default: auto)")
+
+    def add_data_option(self) -> None:
+        """--data FILE, an mnist.npz that must exist."""
+        self.add_argument("--data", type=Path, help="an mnist.npz to train on (default: data/mnist.npz, then Keras)")
+        self.checks.append(lambda args: None if args.data is None or args.data.is_file()
+                           else f"--data file not found: {args.data}")
+
+    def add_limit_option(self) -> None:
+        """--limit N, at most the size of the training set."""
+        self.add_argument("--limit", type=positive_int, help="train on the first N training images only")
+        self.checks.append(lambda args: None if args.limit is None or args.limit <= TRAINING_IMAGES
+                           else f"--limit is at most {TRAINING_IMAGES} (the training set), got {args.limit}")
+
+    def parse_args(self, args=None, namespace=None) -> argparse.Namespace:
+        """Parse, then apply the shared options' checks in the order the options were added."""
+        parsed = super().parse_args(args, namespace)
+        for check in self.checks:
+            problem = check(parsed)
+            if problem:
+                self.error(problem)
+        return parsed
 
     def error(self, message: str) -> NoReturn:
         fail(f"{message} (see --help)", code=2)

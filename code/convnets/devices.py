@@ -1,10 +1,13 @@
-"""Choose where Keras trains: CPU or an NVIDIA GPU, whichever backend is installed."""
+"""Choose where Keras trains: CPU or an NVIDIA GPU, whichever backend is installed, and what the CPU can do."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 DEVICES = ("auto", "cpu", "gpu")
+CPUINFO = Path("/proc/cpuinfo")
+BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 class DeviceError(Exception):
@@ -30,6 +33,23 @@ def prepare_environment(choice: str, deterministic: bool = False) -> None:
     if choice == "cpu":
         os.environ["CUDA_VISIBLE_DEVICES"] = "-1"
         os.environ["JAX_PLATFORMS"] = "cpu"
+
+
+def cpu_flags(cpuinfo: Path = CPUINFO) -> list[str]:
+    """The processor's feature flags from /proc/cpuinfo (empty where the file is missing)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return []
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return sorted(set(line.split(":", 1)[1].split()))
+    return []
+
+
+def native_bfloat16(flags: list[str] | None = None) -> bool:
+    """Whether the processor computes in bfloat16 natively (AVX512-BF16 or AMX), not by emulation."""
+    return any(flag in (flags if flags is not None else cpu_flags()) for flag in BFLOAT16_FLAGS)
 
 
 def gpu_names() -> list[str]:

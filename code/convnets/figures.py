@@ -5,16 +5,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
+import keras
+import numpy as np
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-import keras  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-from convnets.numpy_ops import conv2d, extract_patches, max_pool2d  # noqa: E402
-from convnets.shapes import output_size, receptive_fields, same_padding, window_layers  # noqa: E402
+from convnets.numpy_ops import conv2d, extract_patches, max_pool2d
+from convnets.plots import plt, save_figure
+from convnets.shapes import output_size, receptive_fields, same_padding, window_layers
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")  # one per highlighted window
 PASTELS = ("#c6dbef", "#fcbba1", "#c7e9c0", "#fdd0a2")
@@ -25,11 +22,8 @@ DPI = 110
 
 def save(figure: plt.Figure, path: Path) -> None:
     """Write a figure as a PNG on a white background, so that it reads the same in light and dark mode."""
-    tmp = path.with_name(f".partial-{path.name}")
-    figure.savefig(tmp, dpi=DPI, format="png", facecolor="white", bbox_inches="tight", pad_inches=0.08,
-                   pil_kwargs={"optimize": True})
-    plt.close(figure)
-    tmp.replace(path)
+    save_figure(figure, path, dpi=DPI, facecolor="white", bbox_inches="tight", pad_inches=0.08,
+                pil_kwargs={"optimize": True})
 
 
 def bare(axes: plt.Axes, title: str = "") -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 import keras
 from keras import layers
 
-POOLINGS = ("max", "average", "strided", "none")
+from convnets.recipes import POOLINGS, pooling_model
 
 
 # --8<-- [start:convnet]
@@ -70,8 +71,10 @@ def build_pooling_variant(pooling: str) -> keras.Model:
 # --8<-- [end:pooling_variant]
 
 
+# Every model run_training can train, by the names in convnets.recipes.
 MODELS: dict[str, Callable[[], keras.Model]] = {
     "convnet": build_convnet,
     "no-max-pool": build_convnet_no_max_pool,
     "dense": build_dense,
+    **{pooling_model(pooling): partial(build_pooling_variant, pooling) for pooling in POOLINGS},
 }

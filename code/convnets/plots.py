@@ -1,4 +1,4 @@
-"""Matplotlib figures of training runs."""
+"""Where every figure is drawn and saved: matplotlib set up once (no display), PNG files written atomically."""
 
 from __future__ import annotations
 
@@ -8,6 +8,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from convnets.atomic import atomic_path  # noqa: E402
+
+
+def save_figure(figure: plt.Figure, path: Path, **options) -> None:
+    """Write `figure` as a PNG at `path` (savefig's `options`), then close it."""
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", **options)
+    plt.close(figure)
 
 
 def plot_training_curves(histories: dict[str, dict[str, list[float]]], path: Path, title: str = "") -> None:
@@ -25,7 +34,4 @@ def plot_training_curves(histories: dict[str, dict[str, list[float]]], path: Pat
         axes.xaxis.get_major_locator().set_params(integer=True)
     if title:
         figure.suptitle(title)
-    tmp = path.with_name(f".partial-{path.name}")
-    figure.savefig(tmp, dpi=120, format="png")
-    plt.close(figure)
-    tmp.replace(path)
+    save_figure(figure, path, dpi=120)

@@ -1,4 +1,9 @@
-"""One training run, from settings to a saved model, history and curves in an output folder."""
+"""One training run, from settings to a saved model, history and curves in an output folder.
+
+Every training of the project goes through `run_training`: train.py, the models the pages and figures
+reuse (cache.py), the pooling experiment, and the benchmark's train.py entries, which watch it through
+the `callbacks` they pass in.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Iterable
 
 import keras
 
-from convnets import devices, models, training
+from convnets import devices, models, recipes, training
 from convnets.data import Split, load_mnist
 from convnets.plots import plot_training_curves
 from convnets.run_files import (BACKUP_DIR, CURVES_FILE, HISTORY_FILE, LOG_FILE, MODEL_FILE, read_epoch_log,
@@ -29,13 +35,14 @@ def default_settings(model: str = "convnet", recipe: str = "book", **changes) ->
 
 
 def run_training(settings: dict, output: Path, device_line: str, verbose: int | None = None,
-                 mnist: tuple[Split, Split] | None = None) -> dict:
+                 mnist: tuple[Split, Split] | None = None, callbacks: Iterable[keras.callbacks.Callback] = ()) -> dict:
     """Train as `settings` say, keeping every finished epoch in `output` so an interrupted run can resume.
 
-    `mnist` is the data set when the caller has loaded it already. Returns the history record also
-    written to history.json. KeyboardInterrupt propagates.
+    `mnist` is the data set when the caller has loaded it already; `callbacks` join the run's own (see
+    training.run_callbacks) to watch the training. `verbose=0` prints nothing. Returns the history record
+    also written to history.json. KeyboardInterrupt propagates.
     """
-    recipe = training.recipe_with(settings["recipe"], **settings["overrides"])
+    recipe = recipes.recipe_with(settings["recipe"], **settings["overrides"])
     keras.utils.set_random_seed(settings["seed"])
     if settings["deterministic"]:
         devices.enable_determinism()
@@ -49,12 +56,13 @@ def run_training(settings: dict, output: Path, device_line: str, verbose: int | 
     training.compile_model(model, recipe, training.steps_per_epoch(len(x_train), recipe.batch_size))
 
     guard = training.DivergenceGuard(settings.get("max_loss") or training.DIVERGENCE_BOUND)
-    callbacks = training.run_callbacks(output, guard)
-    print(f"Model {settings['model']}: {model.count_params():,} parameters; recipe {recipe.name}: "
-          f"{recipe.optimizer}, batch {recipe.batch_size}, {recipe.epochs} epochs, {len(x_train):,} training images")
+    verbose = verbose if verbose is not None else (1 if sys.stdout.isatty() else 2)
+    if verbose:
+        print(f"Model {settings['model']}: {model.count_params():,} parameters; recipe {recipe.name}: "
+              f"{recipe.optimizer}, batch {recipe.batch_size}, {recipe.epochs} epochs, {len(x_train):,} training images")
     start = time.perf_counter()
-    model.fit(x_train, y_train, epochs=recipe.epochs, batch_size=recipe.batch_size, callbacks=callbacks,
-              verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2))
+    model.fit(x_train, y_train, epochs=recipe.epochs, batch_size=recipe.batch_size,
+              callbacks=[*training.run_callbacks(output, guard), *callbacks], verbose=verbose)
     fit_seconds = time.perf_counter() - start
     keras.mixed_precision.set_dtype_policy("float32")
 

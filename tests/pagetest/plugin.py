@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from convnets.run_files import atomic_write_text
 from pymdownx.snippets import SnippetMissingError
 from pytest_markdown_docs.definitions import FenceTestDefinition
 from pytest_markdown_docs.plugin import MarkdownInlinePythonItem
 
+from convnets.atomic import atomic_write_text
 from pagetest.compare import DirectiveError, Rule, clean, compare, diff, parse_rules
 
 PYTHON_LANGS = {"python", "py", "python3"}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from convnets.plots import plt, save_figure
 
 FIGURES = ("fit_seconds", "time_to_target", "images_per_second", "gflops_per_second")
 
@@ -141,16 +139,11 @@ def plot(runs: list[dict], summaries: dict[str, dict], labels: dict[str, str], t
     for axes in (curves, bars):
         axes.grid(alpha=0.3)
     figure.suptitle(title)
-    tmp = path.with_name(f".partial-{path.name}")
-    figure.savefig(tmp, dpi=110, format="png")
-    plt.close(figure)
-    tmp.replace(path)
+    save_figure(figure, path, dpi=110)
 
 
 def redraw(report_path: Path, chart: Path | None = None) -> Path:
     """Draw the chart of a benchmark from its JSON file (default: beside it, as .png); returns its path."""
-    import json
-
     report = json.loads(report_path.read_text())
     labels = {name: entry["label"] for name, entry in report["entries"].items()}
     chart = chart or report_path.with_suffix(".png")

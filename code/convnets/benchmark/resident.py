@@ -5,6 +5,8 @@ GPU this small convnet's step takes tens of microseconds, so that per-step work 
 Here the same model, loss, optimizer and schedule (the Keras stateless API) run inside
 `jax.lax.scan` over batches gathered on the device from arrays copied there once. Each epoch uses
 the full batches of a fresh shuffle; the few images left over change from epoch to epoch.
+
+Not trained through convnets.runner.run_training: it replaces `fit`, around which run_training is built.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def train(recipe, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, 
     import keras
 
     from convnets import models, training
-    from convnets.bench import Clock
+    from convnets.benchmark.clock import Clock
 
     one_time_start = time.perf_counter()
     steps = len(x_train) // recipe.batch_size

@@ -8,34 +8,17 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-CPUINFO = Path("/proc/cpuinfo")
+from convnets.devices import CPUINFO, cpu_flags, gpu_names, native_bfloat16
+
 NOTABLE_FLAG_PREFIXES = ("avx512", "amx", "avx2", "fma", "avx_vnni")
-BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "TF_ENABLE_ONEDNN_OPTS",
                     "XLA_FLAGS", "KERAS_BACKEND", "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS")
 PACKAGES = ("keras", "numpy", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "torch", "matplotlib")
 
 
-def cpu_flags(cpuinfo: Path = CPUINFO) -> list[str]:
-    """The processor's feature flags from /proc/cpuinfo (empty where the file is missing)."""
-    try:
-        text = cpuinfo.read_text()
-    except OSError:
-        return []
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return sorted(set(line.split(":", 1)[1].split()))
-    return []
-
-
 def notable_cpu_flags(flags: list[str]) -> list[str]:
     """The flags that matter for neural-network arithmetic: AVX2, FMA, AVX-512 and AMX."""
     return [flag for flag in flags if flag.startswith(NOTABLE_FLAG_PREFIXES)]
-
-
-def native_bfloat16(flags: list[str] | None = None) -> bool:
-    """Whether the processor computes in bfloat16 natively (AVX512-BF16 or AMX), not by emulation."""
-    return any(flag in (flags if flags is not None else cpu_flags()) for flag in BFLOAT16_FLAGS)
 
 
 def cpu_model(cpuinfo: Path = CPUINFO) -> str:
@@ -97,8 +80,6 @@ def backend_threads() -> dict[str, int | None]:
 def describe() -> dict:
     """Everything the benchmark records about where it ran."""
     import keras
-
-    from convnets.devices import gpu_names
 
     flags = cpu_flags()
     return {
