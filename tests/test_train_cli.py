@@ -213,7 +213,7 @@ def test_same_seed_with_deterministic_gives_identical_weights(tmp_path):
 def test_book_recipe_reaches_99_percent_on_the_full_data():
     from convnets.cache import trained
 
-    _, record = trained("convnet")  # rmsprop, batch 64, 5 epochs, all 60,000 images; shared with the docs
+    _, record = trained("convnet")  # rmsprop, batch 64, 5 epochs, all 60,000 images, through convnets.runner
     assert record["recipe"] == {**record["recipe"], "optimizer": "rmsprop", "batch_size": 64, "epochs": 5}
     assert record["settings"]["limit"] is None
     assert record["test_accuracy"] >= 0.990

@@ -19,12 +19,13 @@ import keras
 import numpy as np
 from keras import layers
 
-from convnets.cache import trained
+from convnets.cache import fit_or_load
 from convnets.data import load_mnist
 from convnets.models import build_convnet, build_convnet_no_max_pool
 from convnets.numpy_ops import extract_patches, max_pool2d, pad_same
 from convnets.paths import SNAPS_DIR
 from convnets.shapes import receptive_fields, window_layers
+from convnets.training import prepare_images
 # --8<-- [end:setup]
 
 # %% [markdown]
@@ -42,17 +43,23 @@ print(max_pool2d(numbers[:, :, np.newaxis])[:, :, 0])
 # ## On a real feature map, against Keras
 #
 # The first layer of the trained convnet, applied to one test digit, gives 32 feature maps of
-# 26×26 pixels.
+# 26×26 pixels. The convnet is the first chapter's: the same model, compile and `fit_or_load` call
+# find that chapter's training in the cache (or make it, if this notebook runs first).
 
 # %%
 # --8<-- [start:load]
-convnet, _ = trained("convnet")  # the first chapter's model, from the cache
+(train_images, train_labels), (test_images, _) = load_mnist()
+train_images, test_images = prepare_images(train_images), prepare_images(test_images)
+convnet = build_convnet()
+convnet.compile(optimizer="rmsprop",
+                loss="sparse_categorical_crossentropy",
+                metrics=["accuracy"])
+fit_or_load(convnet, train_images, train_labels, epochs=5, batch_size=64)
 # --8<-- [end:load]
 
 # %%
 # --8<-- [start:check]
-(_, _), (test_images, _) = load_mnist()
-digit = test_images[1][np.newaxis, :, :, np.newaxis].astype("float32") / 255
+digit = test_images[1:2]  # one image, with the batch axis in front
 first_maps = np.asarray(convnet.layers[1](digit))[0]  # first Conv2D's output
 ours = max_pool2d(first_maps)
 theirs = np.asarray(layers.MaxPooling2D(pool_size=2)(first_maps[np.newaxis]))[0]
