@@ -19,8 +19,7 @@ import numpy as np
 from keras import layers
 
 from convnets.data import load_mnist
-from convnets.numpy_ops import conv2d, extract_patches, pad_same
-from convnets.shapes import output_size
+from convnets.numpy_ops import conv2d, extract_patches
 
 keras.utils.set_random_seed(0)  # the same random weights at every run
 # --8<-- [end:setup]

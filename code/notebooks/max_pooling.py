@@ -22,7 +22,7 @@ from keras import layers
 from convnets.cache import fit_or_load
 from convnets.data import load_mnist
 from convnets.models import build_convnet, build_convnet_no_max_pool
-from convnets.numpy_ops import extract_patches, max_pool2d, pad_same
+from convnets.numpy_ops import extract_patches, max_pool2d
 from convnets.paths import SNAPS_DIR
 from convnets.shapes import receptive_fields, window_layers
 from convnets.training import prepare_images
