@@ -10,7 +10,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-ROOT = Path(__file__).resolve().parents[1]
+from convnets.paths import ROOT
+
 MATHJAX = ROOT / "node_modules" / "mathjax"
 SITE_DIR = "assets/mathjax"
 # The combined TeX-to-HTML bundle, and what it loads at run time: its fonts, the TeX extensions that

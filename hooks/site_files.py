@@ -20,8 +20,8 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAPS = ROOT / "snaps"
+from convnets.paths import ROOT, SNAPS_DIR as SNAPS
+
 NOTEBOOKS = ROOT / "code" / "notebooks"
 SNAP_TYPES = ("*.png", "*.json")
 MARKER_LINE = re.compile(r"^[ \t]*# -+8<-+ \[(?:start|end):[\w-]+\][ \t]*\n", re.M)

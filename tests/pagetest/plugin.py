@@ -173,13 +173,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def reproducible_start() -> None:
-    """Clear Keras's session (layer names start over), set every seed and turn TensorFlow's op determinism on."""
+    """Clear Keras's session (layer names start over), set every seed and turn the backend's op determinism on."""
     import keras
-    import tensorflow as tf
+    from convnets.devices import enable_determinism
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)  # Python's, NumPy's and TensorFlow's
-    tf.config.experimental.enable_op_determinism()
+    enable_determinism()
 
 
 @pytest.fixture(scope="session", autouse=True)
