@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# --8<-- [start:imports]
 from convnets.shapes import output_size, same_padding
+# --8<-- [end:imports]
 
 
 # --8<-- [start:pad]

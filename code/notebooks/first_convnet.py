@@ -82,15 +82,22 @@ print("test: ", test_images.shape, test_images.dtype, test_labels.shape)
 # --8<-- [end:data]
 
 # %% [markdown]
-# The book compiles with RMSprop and trains with `model.fit(train_images, train_labels, epochs=5,
-# batch_size=64)`. `fit_or_load` makes exactly that call the first time (about a minute on a laptop
-# CPU) and saves the weights and the history in the cache; afterwards it loads them into `model`.
+# The book compiles with RMSprop:
 
 # %%
-# --8<-- [start:train]
+# --8<-- [start:compile]
 model.compile(optimizer="rmsprop",
               loss="sparse_categorical_crossentropy",
               metrics=["accuracy"])
+# --8<-- [end:compile]
+
+# %% [markdown]
+# and trains with `model.fit(train_images, train_labels, epochs=5, batch_size=64)`. `fit_or_load` makes
+# exactly that call the first time (about a minute on a laptop CPU) and saves the weights and the
+# history in the cache; afterwards it loads them into `model`.
+
+# %%
+# --8<-- [start:train]
 history = fit_or_load(model, train_images, train_labels, epochs=5, batch_size=64)
 # --8<-- [end:train]
 
