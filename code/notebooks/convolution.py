@@ -8,9 +8,10 @@
 
 # %%
 try:
-    import convnets  # the tutorial's package: code/convnets in a checkout
+    import convnets  # the tutorial's package, code/convnets in the repository
 except ModuleNotFoundError:
-    raise SystemExit("Needs the tutorial's convnets package: pip install path/to/checkout (or git+<repo URL>)") from None
+    raise SystemExit("This notebook needs the tutorial's convnets package: "
+                     "pip install path/to/the/repository") from None
 
 # %%
 # --8<-- [start:setup]
