@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from convnets.benchmark.flops import forward_flops
 from helpers import ROOT
 from pagetest.prose import Claim, check, unchecked_numbers
 
@@ -160,7 +161,10 @@ CLAIMS: list[Claim] = [
     Claim(CONV, "our model uses {}, then {}, then {}", lambda: tuple(layer.filters for layer in convs("convnet"))),
     Claim(CONV, "the second layer of our model has kernels of shape {}×{}×{}",
           lambda: tuple(convs("convnet")[1].kernel.shape[:3])),
-    Claim(CONV, "the ink is bright ({})", lambda: int(mnist()[0][0].max())),
+    Claim(CONV, "the ink has the high values ({})", lambda: int(mnist()[0][0].max())),
+    Claim(CONV, "the convnet does about {} million multiply-adds per image",
+          lambda: forward_flops(model("convnet")) / 2e6, fmt="{:.1f}"),
+    Claim(CONV, "the dense baseline about {} million", lambda: forward_flops(model("dense")) / 2e6, fmt="{:.2f}"),
     Claim(CONV, "reused at all {}×{} positions", lambda: shape("convnet", 1)[:2]),
     Claim(PAD, "the {}×{} digit came out of the first convolution as a {}×{} feature map",
           lambda: (*shape("convnet", 0)[:2], *shape("convnet", 1)[:2])),
