@@ -15,7 +15,7 @@ import pytest
 
 from convnets.benchmark.flops import forward_flops
 from helpers import ROOT
-from pagetest.prose import Claim, check, unchecked_numbers
+from pagetest.prose import Claim, check, prose, unchecked_numbers
 
 
 @functools.cache
@@ -246,6 +246,65 @@ def test_every_significant_number_in_the_prose_is_checked_or_quoted(page):
     unchecked = unchecked_numbers(page, ROOT, CLAIMS, QUOTED.get(page, []))
     assert not unchecked, "numbers in the prose that no claim checks (add a Claim, or quote them with a reason):\n" \
         + "\n".join(unchecked)
+
+
+# The benchmark page's comparative sentences, each with what the stored CPU run must show for it to stand.
+# The probes are single short runs; the page calls a change of less than a third their noise.
+NOISE = 4 / 3
+
+
+def per_seed(report: dict, entry: str, key: str) -> dict[int, float]:
+    return {run["seed"]: run[key] for run in report["runs"] if run["entry"] == entry}
+
+
+def probe_ratio(report: dict, label: str) -> float:
+    """A probe's images per second over the first probe's."""
+    speeds = {probe["label"]: probe["steady_images_per_second"] for probe in report["probes"]}
+    return speeds[label] / report["probes"][0]["steady_images_per_second"]
+
+
+def same_probe_setup(report: dict, first: str, second: str) -> bool:
+    setups = {probe["label"]: {key: probe[key] for key in ("policy", "onednn", "jit_compile", "batch_size")}
+              for probe in report["probes"]}
+    return setups[first] == setups[second]
+
+
+BENCHMARK_COMPARISONS = {
+    "(b) missed its goal of staying within the book's time":
+        lambda r: not r["goals"]["train.py/book fit <= 1.05"],
+    "it was slower on every seed":
+        lambda r: all(seconds > per_seed(r, "book", "fit_seconds")[seed]
+                      for seed, seconds in per_seed(r, "book-train-py", "fit_seconds").items()),
+    "as their identical accuracies show":
+        lambda r: per_seed(r, "book-train-py", "final_accuracy") == per_seed(r, "book", "final_accuracy"),
+    "On this one they matter more than the probes' noise":
+        lambda r: probe_ratio(r, "without oneDNN") < 1 / NOISE,
+    "the probe with one step per call came out faster":
+        lambda r: probe_ratio(r, "one step per call") > 1,
+    "the first line and the bfloat16 line below are the same configuration on this processor, and they differ "
+    "from each other by more than a third":
+        lambda r: same_probe_setup(r, "fast recipe", "mixed bfloat16")
+        and not 1 / NOISE < probe_ratio(r, "mixed bfloat16") < NOISE,
+    "This run's processor has AVX512-BF16, so its fast recipe trained in bfloat16":
+        lambda r: r["machine"]["native_bfloat16"]
+        and set(per_seed(r, "fast", "policy").values()) == {"mixed_bfloat16"},
+    "on this CPU, XLA's convolutions are slower than TensorFlow's":
+        lambda r: probe_ratio(r, "with XLA (jit_compile=True)") < 1 / NOISE,
+    "Larger batches use the cores better per image":
+        lambda r: probe_ratio(r, "batch 128") > NOISE and probe_ratio(r, "batch 256") > NOISE,
+    "the fast recipe wins first by needing one epoch where the book's needs about three, and then by computing faster":
+        lambda r: r["summaries"]["fast"]["epochs_to_target"] < r["summaries"]["book"]["epochs_to_target"]
+        and min(per_seed(r, "fast", "images_per_second").values())
+        > max(per_seed(r, "book", "images_per_second").values()),
+}
+
+
+@pytest.mark.parametrize("sentence", BENCHMARK_COMPARISONS)
+def test_benchmark_comparison_stands_on_the_stored_run(sentence):
+    text = prose((ROOT / "docs" / "benchmark.md").read_text(encoding="utf-8"))
+    assert " ".join(sentence.split()) in text, f"docs/benchmark.md no longer says: {sentence!r}"
+    assert BENCHMARK_COMPARISONS[sentence](snapshot("benchmark-cpu.json")), \
+        f"snaps/benchmark-cpu.json does not support: {sentence!r} (rerun `make bench` and rewrite the sentence)"
 
 
 SAMPLE = """# Max pooling

@@ -100,9 +100,10 @@ def run(spec: Spec) -> dict:
     recipe = recipes.recipe_with(entry.recipe, **overrides)
     policy = "float32" if entry.path == "book" else training.precision_policy(recipe, on_gpu=on_gpu)
     mnist = load_data(spec)
-    (x_train, y_train), (x_test, y_test) = ((training.prepare_images(images), labels) for images, labels in mnist)
+    (train_images, y_train), (test_images, y_test) = mnist
+    x_test = training.prepare_images(test_images)  # run_training prepares the training images itself
     batch_size = 64 if entry.path == "book" else recipe.batch_size
-    steps = training.steps_per_epoch(len(x_train), batch_size)
+    steps = training.steps_per_epoch(len(train_images), batch_size)
     every = 0 if spec.probe else max(1, steps // spec.evals_per_epoch)
 
     if entry.path != "train.py":  # run_training sets the seed and the recipe's dtype policy itself
@@ -111,25 +112,26 @@ def run(spec: Spec) -> dict:
     if entry.path == "resident":
         from convnets.benchmark import resident
 
-        result = resident.train(recipe, x_train, y_train, x_test, y_test, every, seed=spec.seed)
+        result = resident.train(recipe, training.prepare_images(train_images), y_train, x_test, y_test, every,
+                                seed=spec.seed)
         model = result.pop("model")
     else:
         timer = TimeTraining(x_test, y_test, every, steps)
         if entry.path == "book":
-            fit_as_the_book(x_train, y_train, recipe.epochs, [timer])
+            fit_as_the_book(training.prepare_images(train_images), y_train, recipe.epochs, [timer])
         else:
             settings = default_settings("convnet", entry.recipe, seed=spec.seed, overrides=overrides)
             fit_as_train_py(settings, mnist, device_line, [timer])
         model = timer.model
         result = timer.timings(batch_size)
 
-    trained_images = result.pop("trained_images", len(x_train) * recipe.epochs)
+    trained_images = result.pop("trained_images", len(train_images) * recipe.epochs)
     result.update({
         "entry": entry.name, "recipe": recipe.as_dict(), "seed": spec.seed, "spec": asdict(spec),
         "device": device_line, "policy": policy, "batch_size": batch_size,
         "jit_compile": bool(getattr(model, "jit_compile", False)) or entry.path == "resident",
         "onednn": machine.onednn_enabled(),
-        "train_images": len(x_train), "test_images": len(x_test), "epochs": recipe.epochs,
+        "train_images": len(train_images), "test_images": len(x_test), "epochs": recipe.epochs,
         "images_per_second": trained_images / result["fit_seconds"],
         "gflops_per_second": trained_images * flops.training_flops(model) / result["fit_seconds"] / 1e9,
     })
