@@ -51,7 +51,10 @@ def parse_args(argv: list[str] | None):
 
 
 def train_variant(pooling: str, seed: int, settings: dict, mnist: tuple, device_line: str) -> dict:
-    """Train one variant with one seed, as any run is trained; return its parameters, test accuracy and seconds."""
+    """Train one variant with one seed, as any run is trained; return its parameters, accuracies and seconds.
+
+    The training accuracy is the one Keras reports for the last epoch, over the training images.
+    """
     from convnets.runner import default_settings, run_training
 
     run = default_settings(pooling_model(pooling), "book", seed=seed, limit=settings["training_images"],
@@ -59,6 +62,7 @@ def train_variant(pooling: str, seed: int, settings: dict, mnist: tuple, device_
     with tempfile.TemporaryDirectory() as folder:
         record = run_training(run, Path(folder), device_line, verbose=0, mnist=mnist)
     return {"parameters": record["parameters"], "test_accuracy": record["test_accuracy"],
+            "train_accuracy": record["history"]["accuracy"][-1],
             "seconds": round(record["fit_seconds_last_session"], 1)}
 
 
@@ -69,6 +73,7 @@ def summarize(pooling: str, runs: list[dict]) -> dict:
         "pooling": pooling,
         "parameters": runs[0]["parameters"],
         "test_accuracy": accuracies,
+        "train_accuracy": [run["train_accuracy"] for run in runs],
         "mean_test_accuracy": statistics.fmean(accuracies),
         "std_test_accuracy": statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0,
         "seconds": [run["seconds"] for run in runs],
