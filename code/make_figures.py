@@ -104,6 +104,7 @@ JOBS: dict[str, Callable[[Sources, Path], None]] = {
     "translation": lambda src, path: figures().translation(path, src.convnet, src.digit),
     "hierarchy": lambda src, path: figures().hierarchy(path, src.digit, untrained("convnet")),
     "convolution_steps": lambda src, path: figures().convolution_steps(path, toy_image(), EDGE, at=(1, 1)),
+    "channels": lambda src, path: figures().channels(path),
     "patches_valid": lambda src, path: figures().patch_locations(path, 5, 3, 1, "valid", [(0, 0), (1, 1), (2, 2)]),
     "patches_same": lambda src, path: figures().patch_locations(path, 5, 3, 1, "same", [(0, 0), (2, 2), (4, 4)]),
     "patches_strided": lambda src, path: figures().patch_locations(

@@ -166,6 +166,12 @@ CLAIMS: list[Claim] = [
           lambda: forward_flops(model("convnet")) / 2e6, fmt="{:.1f}"),
     Claim(CONV, "the dense baseline about {} million", lambda: forward_flops(model("dense")) / 2e6, fmt="{:.2f}"),
     Claim(CONV, "reused at all {}×{} positions", lambda: shape("convnet", 1)[:2]),
+    Claim(CONV, "each of the {} filters has a {}×{}×{} kernel and one bias: ({}·{}·{} + 1)·{} = {} parameters",
+          lambda: (convs("convnet")[1].filters, *convs("convnet")[1].kernel.shape[:3],
+                   *conv_formula(convs("convnet")[1], convs("convnet")[0].filters))),
+    Claim(CONV, "convolution has ({} + 1)·{} = {} parameters, and a 3×3 one between the same channels "
+          "({}·{}·{} + 1)·{} = {}",
+          lambda: (128, 32, model_free_conv_params(32, 1, 128), 3, 3, 128, 32, model_free_conv_params(32, 3, 128))),
     Claim(PAD, "the {}×{} digit came out of the first convolution as a {}×{} feature map",
           lambda: (*shape("convnet", 0)[:2], *shape("convnet", 1)[:2])),
     Claim(PAD, "the last map is {}×{}×{} = {} values instead of {}",
@@ -227,6 +233,7 @@ def pooled_twice(n: int) -> int:
 QUOTED: dict[str, list[str]] = {
     HOME: ["chapter 8.1"],  # the book's chapter
     FIRST: ["have on 32×32 RGB images"],  # the exercise's given
+    CONV: ["a 1×1 convolution from 128 to 32 channels"],  # the exercise's given
     PAD: ["a 28×28 input, for 3×3, 5×5 and 7×7 windows",  # the exercise's givens
           "Stack ten 3×3 convolutions without padding on a 28×28 input"],
     STRIDES: ["turn a 28×28 input into a 7×7 output"],  # the exercise's given

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from convnets.numpy_ops import conv2d, extract_patches, max_pool2d, pad_same
+from convnets.numpy_ops import conv2d, conv2d_channels_first, extract_patches, max_pool2d, pad_same
 
 CASES = [  # (height, width, channels in, channels out, window, stride, padding)
     (5, 5, 1, 1, 3, 1, "valid"),
@@ -65,3 +65,16 @@ def test_same_padding_of_a_max_pool_never_wins():
     padded = pad_same(image, 2, 2, fill=-np.inf)
     assert padded.shape == (4, 4, 1) and np.isneginf(padded[-1]).all()
     np.testing.assert_array_equal(max_pool2d(image, 2, padding="same"), -np.ones((2, 2, 1)))
+
+
+def test_channels_first_conv2d_with_the_transposed_kernel_gives_the_keras_output_transposed():
+    layer = keras.layers.Conv2D(4, kernel_size=3, bias_initializer="random_normal")
+    image = random_image(6, 5, 3, seed=5)
+    expected = np.asarray(layer(image[np.newaxis]))[0]  # (4, 3, 4): channels last
+    kernel, bias = (np.asarray(weight) for weight in layer.get_weights())
+    torch_kernel = np.transpose(kernel, (3, 2, 0, 1))  # (k, k, C_in, C_out) -> (C_out, C_in, k, k)
+    assert torch_kernel.shape == (4, 3, 3, 3)
+    np.testing.assert_array_equal(np.transpose(torch_kernel, (2, 3, 1, 0)), kernel)
+    ours = conv2d_channels_first(np.transpose(image, (2, 0, 1)), torch_kernel, bias)
+    assert ours.shape == (4, 4, 3)
+    np.testing.assert_allclose(np.transpose(ours, (1, 2, 0)), expected, atol=1e-5, rtol=1e-5)

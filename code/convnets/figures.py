@@ -212,6 +212,75 @@ def convolution_steps(path: Path, image: np.ndarray, kernel: np.ndarray, at: tup
     save(figure, path)
 
 
+def slice_stack(axes: plt.Axes, x: float, y: float, rows: int, cols: int, fills: list[str],
+                window: tuple[int, int, int] | None = None, shift: float = 0.55, cell: float = 1.0) -> None:
+    """A (rows, cols, len(fills)) tensor drawn as stacked grids, the first slice in front, with its top-left
+    corner at (x, y); `window` = (top, left, size) outlines the same square on every slice."""
+    for depth in reversed(range(len(fills))):
+        left, top = x + depth * shift, y + depth * shift
+        for i in range(rows):
+            for j in range(cols):
+                axes.add_patch(Rectangle((left + j * cell, top - (i + 1) * cell), cell, cell, facecolor=fills[depth],
+                                         edgecolor="#777777", linewidth=0.8))
+        if window:
+            row, column, size = window
+            axes.add_patch(Rectangle((left + column * cell, top - (row + size) * cell), size * cell, size * cell,
+                                     fill=False, edgecolor=COLORS[0], linewidth=2.2))
+
+
+def channels(path: Path, c_in: int = 3, c_out: int = 4, n: int = 5, k: int = 3) -> None:
+    """One k×k×C_in kernel makes one output channel; C_out kernels (a 2×2 grid here) make C_out output channels."""
+    out, shift = n - k + 1, 0.55
+    inputs = list(PASTELS[:c_in])
+    filters = ["#9ecae1", "#fdae6b", "#a1d99b", "#bcbddc"][:c_out]
+    figure, axes = plt.subplots(figsize=(12, 7.4))
+    row_one, row_two = 15.5, 6.2
+
+    def label(x: float, y: float, text: str, size: int = 11) -> None:
+        axes.text(x, y, text, ha="center", va="top", fontsize=size, color=INK)
+
+    def symbol(x: float, y: float, text: str) -> None:
+        axes.text(x, y, text, ha="center", va="center", fontsize=22, color=INK)
+
+    # One filter: a window through all input channels, times one kernel of the same depth, gives one value.
+    slice_stack(axes, 0, row_one, n, n, inputs, window=(0, 0, k))
+    label(n / 2 + shift, row_one - n - 0.4, f"input {n}×{n}×{c_in}\n(one slice per channel)")
+    symbol(n + c_in * shift + 0.9, row_one - n / 2, "∗")
+    x_kernel = n + c_in * shift + 2.2
+    slice_stack(axes, x_kernel, row_one - 1, k, k, inputs)
+    label(x_kernel + k / 2 + shift, row_one - k - 1.4, f"one kernel {k}×{k}×{c_in}\n(one slice per input channel)")
+    symbol(x_kernel + k + c_in * shift + 1.0, row_one - n / 2, "→")
+    x_out = x_kernel + k + c_in * shift + 2.4
+    slice_stack(axes, x_out, row_one - 1, out, out, [filters[0]])
+    axes.add_patch(Rectangle((x_out, row_one - 2), 1, 1, fill=False, edgecolor=COLORS[1], linewidth=2.2))
+    label(x_out + out / 2, row_one - out - 1.4, f"one output channel\n{out}×{out}")
+    axes.text(x_out + out + 1.0, row_one - 1.2,
+              f"each value: the {k}·{k}·{c_in} = {k * k * c_in}\nproducts of a window and\n"
+              "the kernel, summed,\nplus the bias", ha="left", va="top", fontsize=11, color=INK)
+
+    # Several filters: each has its own kernel and makes its own output channel; they stack.
+    slice_stack(axes, 0, row_two, n, n, inputs)
+    label(n / 2 + shift, row_two - n - 0.9, f"input {n}×{n}×{c_in}")
+    symbol(n + c_in * shift + 0.9, row_two - n / 2, "∗")
+    x_kernels, cell, pitch = n + c_in * shift + 2.2, 0.7, 3.6
+    for index, fill in enumerate(filters):
+        left, top = x_kernels + (index % 2) * pitch, row_two + 0.4 - (index // 2) * 3.4
+        slice_stack(axes, left, top, k, k, [fill] * c_in, shift=0.3, cell=cell)
+        label(left + k * cell / 2, top - k * cell - 0.15, f"filter {index + 1}", size=10)
+    label(x_kernels + pitch - 0.2, row_two - n - 0.9, f"{c_out} kernels, each {k}×{k}×{c_in}")
+    symbol(x_kernels + 2 * pitch + 0.6, row_two - n / 2, "→")
+    x_outs = x_kernels + 2 * pitch + 2.0
+    slice_stack(axes, x_outs, row_two - 1, out, out, filters)
+    label(x_outs + out / 2 + shift, row_two - out - 1.4, f"output {out}×{out}×{c_out}\n(one channel per filter)")
+    axes.text(x_outs + out + c_out * shift + 0.6, row_two - 1.2,
+              "each filter makes\none output channel;\nthey stack along\nthe depth axis", ha="left", va="top",
+              fontsize=11, color=INK)
+
+    axes.set(xlim=(-0.3, 28.5), ylim=(-1.3, row_one + 1.3), aspect="equal")
+    bare(axes)
+    save(figure, path)
+
+
 # --- Max pooling ---------------------------------------------------------------------------------------------
 
 def max_pooling(path: Path, values: np.ndarray, size: int = 2) -> None:

@@ -62,3 +62,17 @@ def max_pool2d(image: np.ndarray, size: int = 2, strides: int | None = None,
     patches = extract_patches(image, size, strides)  # (out_h, out_w, size, size, C)
     return patches.max(axis=(2, 3))  # the largest value of each window and channel
 # --8<-- [end:max_pool2d]
+
+
+# --8<-- [start:conv2d_channels_first]
+def conv2d_channels_first(image: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Convolve a (C_in, H, W) map with a (C_out, C_in, k, k) kernel, PyTorch's layouts (stride 1, no padding)."""
+    c_out, _, k, _ = kernel.shape
+    out_h, out_w = output_size(image.shape[1], k), output_size(image.shape[2], k)
+    output = np.zeros((c_out, out_h, out_w), dtype=np.result_type(image, kernel))
+    for u in range(k):
+        for v in range(k):  # the input shifted by (u, v), its channels mixed by the kernel's weights at (u, v)
+            shifted = image[:, u:u + out_h, v:v + out_w]  # (C_in, out_h, out_w)
+            output += np.einsum("oc,chw->ohw", kernel[:, :, u, v], shifted)
+    return output + bias[:, np.newaxis, np.newaxis]  # (C_out, out_h, out_w)
+# --8<-- [end:conv2d_channels_first]

@@ -20,7 +20,7 @@ import numpy as np
 from keras import layers
 
 from convnets.data import load_mnist
-from convnets.numpy_ops import conv2d, extract_patches
+from convnets.numpy_ops import conv2d, conv2d_channels_first, extract_patches
 
 keras.utils.set_random_seed(0)  # the same random weights at every run
 # --8<-- [end:setup]
@@ -85,6 +85,67 @@ print("equal within 1e-5:", np.allclose(ours, theirs, atol=1e-5))
 # --8<-- [end:check]
 
 # %% [markdown]
+# ## Several input channels, several filters
+#
+# One output value of a layer with 32 input channels, as a triple sum over the window's rows, its columns
+# and the input channels, against Keras.
+
+# %%
+# --8<-- [start:channels]
+maps = np.asarray(feature_map[0])  # the first layer's output: 26×26, 32 channels
+conv2 = layers.Conv2D(filters=64, kernel_size=3)  # shaped like our model's second layer
+output = np.asarray(conv2(maps[np.newaxis]))[0]
+kernel2, bias2 = conv2.get_weights()
+print("input:", maps.shape, " kernel:", kernel2.shape, " output:", output.shape)
+
+i, j, o = 5, 7, 3  # row, column and output channel of one value
+total = bias2[o]
+for u in range(3):  # the window's rows
+    for v in range(3):  # its columns
+        for c in range(32):  # every input channel
+            total += maps[i + u, j + v, c] * kernel2[u, v, c, o]
+print(f"triple sum: {total:.6f}")
+print(f"Keras:      {output[i, j, o]:.6f}")
+print(f"difference: {abs(total - output[i, j, o]):.1e}")
+# --8<-- [end:channels]
+
+# %% [markdown]
+# Keras's kernel layout against PyTorch's, checked with a NumPy convolution written for PyTorch's layouts.
+
+# %%
+# --8<-- [start:layouts]
+torch_kernel = np.transpose(kernel2, (3, 2, 0, 1))  # (k, k, C_in, C_out) -> (C_out, C_in, k, k)
+maps_first = np.transpose(maps, (2, 0, 1))  # (H, W, C) -> (C, H, W)
+ours_first = conv2d_channels_first(maps_first, torch_kernel, bias2)  # (C_out, out_h, out_w)
+print("Keras kernel:", kernel2.shape, " PyTorch kernel:", torch_kernel.shape)
+print("channels-first input:", maps_first.shape, " output:", ours_first.shape)
+ours = np.transpose(ours_first, (1, 2, 0))  # back to channels last
+print("equal to the Keras output within 1e-5:", np.allclose(ours, output, atol=1e-5))
+print("and back:", np.array_equal(np.transpose(torch_kernel, (2, 3, 1, 0)), kernel2))
+# --8<-- [end:layouts]
+
+# %% [markdown]
+# ## 1×1 convolutions
+#
+# A 1×1 convolution mixes the channels of each pixel: the same as a `Dense` layer on each pixel's channels.
+
+# %%
+# --8<-- [start:one_by_one]
+mix = layers.Conv2D(filters=16, kernel_size=1)
+mixed = np.asarray(mix(maps[np.newaxis]))[0]
+kernel1, bias1 = mix.get_weights()
+by_hand = maps @ kernel1[0, 0] + bias1  # (26, 26, 32) @ (32, 16): one product per pixel
+dense = layers.Dense(16)
+dense.build((None, 32))
+dense.set_weights([kernel1[0, 0], bias1])
+per_pixel = np.asarray(dense(maps))  # Dense works on the last axis, the channels
+print("kernel:", kernel1.shape, " output:", mixed.shape)
+print("Conv2D(16, 1) = x @ kernel[0, 0] + bias:", np.allclose(mixed, by_hand, atol=1e-5))
+print("Conv2D(16, 1) = Dense(16) at each pixel:", np.allclose(mixed, per_pixel, atol=1e-5))
+print("parameters:", mix.count_params(), "= (32 + 1)·16 =", (32 + 1) * 16)
+# --8<-- [end:one_by_one]
+
+# %% [markdown]
 # ## Exercises
 #
 # **1.** Convolve the digit with a hand-made kernel that detects vertical edges. Where is its
@@ -116,6 +177,27 @@ print(f"Conv2D(32, 3) on 28×28×1: {conv_products:>7,} multiplications, "
 print(f"Dense(512) on 784 pixels: {dense_products:>7,} multiplications, "
       f"{dense_parameters:>7,} parameters")
 # --8<-- [end:exercise_cost]
+
+# %% [markdown]
+# Then the parameters of the convnet's second layer and of a 1×1 convolution from 128 to 32 channels,
+# with the formula and with Keras, and the second layer's kernel in PyTorch's layout.
+
+# %%
+# --8<-- [start:exercise_parameters]
+second = layers.Conv2D(64, 3)
+second.build((None, 26, 26, 32))  # the first layer's output: 26×26, 32 channels
+print(f"Conv2D(64, 3) on 32 channels:  (3·3·32 + 1)·64 = {(3 * 3 * 32 + 1) * 64:,}, "
+      f"Keras: {second.count_params():,}")
+for k in (1, 3):
+    layer = layers.Conv2D(32, k)
+    layer.build((None, None, None, 128))  # any height and width: they do not change the count
+    print(f"Conv2D(32, {k}) on 128 channels: ({k}·{k}·128 + 1)·32 = {(k * k * 128 + 1) * 32:,}, "
+          f"Keras: {layer.count_params():,}")
+keras_kernel = second.get_weights()[0]
+pytorch_kernel = np.transpose(keras_kernel, (3, 2, 0, 1))
+print("second layer's kernel:", keras_kernel.shape, "in Keras,", pytorch_kernel.shape, "in PyTorch")
+print("and back:", np.array_equal(np.transpose(pytorch_kernel, (2, 3, 1, 0)), keras_kernel))
+# --8<-- [end:exercise_parameters]
 
 # %% [markdown]
 # **3.** Move the digit by 4 pixels down and 6 to the right. Show that the feature map moves by
