@@ -109,6 +109,7 @@ JOBS: dict[str, Callable[[Sources, Path], None]] = {
     "patches_same": lambda src, path: figures().patch_locations(path, 5, 3, 1, "same", [(0, 0), (2, 2), (4, 4)]),
     "patches_strided": lambda src, path: figures().patch_locations(
         path, 5, 3, 2, "valid", [(0, 0), (0, 1), (1, 0), (1, 1)]),
+    "dilation": lambda src, path: figures().dilation_taps(path, 3, (1, 2, 3)),
     "max_pooling": lambda src, path: figures().max_pooling(
         path, np.random.default_rng(8).integers(0, 10, size=(4, 4))),
     "receptive_fields": lambda src, path: figures().receptive_field_growth(

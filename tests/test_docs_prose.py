@@ -180,6 +180,11 @@ CLAIMS: list[Claim] = [
     Claim(STRIDES, "The last map is a little larger, {}×{}×{} = {} values, so the `Dense` layer has {} "
           "parameters instead of {}", lambda: (*last_map("pooling-strided"), shape("pooling-strided", -2)[0],
                                                dense_params("pooling-strided"), dense_params("convnet"))),
+    Claim(STRIDES, "grows from {}×{} to {}×{} and {}×{}", lambda: sum((size(dilated_window(3, d)) for d in (1, 2, 3)), ())),
+    Claim(STRIDES, "with dilations 1, 2 and 4 see {}×{} pixels of the input, against {}×{} with three ordinary 3×3",
+          lambda: (*size(dilated_stack_field((1, 2, 4))), *size(dilated_stack_field((1, 1, 1))))),
+    Claim(STRIDES, "padding one row on each side gives the same {}×{} shape",
+          lambda: size(output_size_of(28, 3, 2, "same"))),
     Claim(POOL, "{}×{} becomes {}×{}, and {}×{} becomes {}×{}",
           lambda: (*shape("convnet", 1)[:2], *shape("convnet", 2)[:2], *shape("convnet", 3)[:2],
                    *shape("convnet", 4)[:2])),
@@ -219,6 +224,27 @@ def ten_valid_convs(n: int) -> int:
     for _ in range(10):
         n = output_size(n, 3)
     return n
+
+
+def dilated_window(k: int, d: int) -> int:
+    """The width of the input window of one output of a Keras Conv2D with dilation_rate=d."""
+    import numpy as np
+    from keras import layers
+
+    return 28 - layers.Conv2D(1, k, dilation_rate=d)(np.zeros((1, 28, 28, 1), "float32")).shape[1] + 1
+
+
+def dilated_stack_field(dilations: tuple[int, ...]) -> int:
+    """The receptive field of a stack of 3×3 convolutions with these dilations, each counted as its whole window."""
+    from convnets.shapes import receptive_fields
+
+    return receptive_fields([(dilated_window(3, d), 1) for d in dilations])[-1]
+
+
+def output_size_of(n: int, k: int, s: int, padding: str) -> int:
+    from convnets.shapes import output_size
+
+    return output_size(n, k, s, padding)
 
 
 def pooled_twice(n: int) -> int:

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from convnets.numpy_ops import conv2d, conv2d_channels_first, extract_patches, max_pool2d, pad_same
+from convnets.numpy_ops import conv2d, conv2d_channels_first, dilated_conv2d, extract_patches, max_pool2d, pad_same
 
 CASES = [  # (height, width, channels in, channels out, window, stride, padding)
     (5, 5, 1, 1, 3, 1, "valid"),
@@ -33,6 +33,49 @@ def test_conv2d_matches_keras_with_the_same_weights(rows, cols, c_in, c_out, k, 
     ours = np.stack([conv2d(image, kernel, bias, strides=s, padding=padding) for image in images])
     assert ours.shape == expected.shape
     np.testing.assert_allclose(ours, expected, atol=1e-5, rtol=1e-5)
+
+
+DILATED_CASES = [  # (height, width, channels in, channels out, window, dilation, padding)
+    (9, 9, 1, 1, 3, 2, "valid"),
+    (9, 9, 1, 1, 3, 2, "same"),
+    (28, 28, 1, 8, 3, 2, "valid"),
+    (12, 11, 3, 4, 3, 3, "same"),
+    (10, 13, 2, 3, 2, 3, "same"),
+    (11, 10, 4, 2, 5, 2, "valid"),
+    (7, 7, 2, 2, 3, 3, "valid"),
+]
+
+
+@pytest.mark.parametrize("rows, cols, c_in, c_out, k, d, padding", DILATED_CASES)
+def test_dilated_conv2d_matches_keras_dilation_rate_with_the_same_weights(rows, cols, c_in, c_out, k, d, padding):
+    layer = keras.layers.Conv2D(c_out, kernel_size=k, dilation_rate=d, padding=padding,
+                                bias_initializer="random_normal")
+    images = np.stack([random_image(rows, cols, c_in, seed) for seed in range(3)])
+    expected = np.asarray(layer(images))
+    kernel, bias = (np.asarray(weight) for weight in layer.get_weights())
+    ours = np.stack([dilated_conv2d(image, kernel, bias, dilation=d, padding=padding) for image in images])
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("rows, cols, c_in, c_out, k, d, padding", [case for case in DILATED_CASES if case[-1] == "valid"])
+def test_strided_dilated_conv2d_keeps_every_other_output_of_keras_at_stride_1(rows, cols, c_in, c_out, k, d, padding):
+    # Keras refuses strides > 1 with dilation_rate > 1; a stride of 2 keeps every other output of stride 1
+    # (without padding: with "same" the padding itself depends on the stride).
+    with pytest.raises(ValueError, match="not supported in conjunction with"):
+        keras.layers.Conv2D(c_out, kernel_size=k, strides=2, dilation_rate=d)
+    layer = keras.layers.Conv2D(c_out, kernel_size=k, dilation_rate=d, bias_initializer="random_normal")
+    image = random_image(rows, cols, c_in, seed=5)
+    expected = np.asarray(layer(image[np.newaxis]))[0, ::2, ::2]
+    kernel, bias = (np.asarray(weight) for weight in layer.get_weights())
+    np.testing.assert_allclose(dilated_conv2d(image, kernel, bias, dilation=d, strides=2), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("rows, cols, c_in, c_out, k, s, padding", CASES)
+def test_dilation_1_is_the_ordinary_convolution(rows, cols, c_in, c_out, k, s, padding):
+    rng = np.random.default_rng(6)
+    image, kernel, bias = random_image(rows, cols, c_in, seed=6), rng.normal(size=(k, k, c_in, c_out)), rng.normal(size=c_out)
+    np.testing.assert_allclose(dilated_conv2d(image, kernel, bias, 1, s, padding), conv2d(image, kernel, bias, s, padding))
 
 
 @pytest.mark.parametrize("rows, cols, c_in, c_out, k, s, padding", CASES)

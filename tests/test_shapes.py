@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from convnets import models
-from convnets.shapes import output_size, receptive_fields, same_padding, window_layers
+from convnets.shapes import conv_output_size, output_size, receptive_fields, same_padding, window_layers
 
 SIZES = (5, 7, 12, 28)
 WINDOWS = (1, 2, 3, 5)
@@ -52,6 +52,31 @@ def test_same_padding_matches_keras_border_values(n, k, s):
     padded = np.pad(np.ones(n), same_padding(n, k, s))
     per_axis = np.array([padded[i * s:i * s + k].sum() for i in range(output_size(n, k, s, "same"))])
     np.testing.assert_array_equal(counts, np.outer(per_axis, per_axis))
+
+
+@pytest.mark.parametrize("n", [5, 6, 7, 8, 13, 27, 28])
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+def test_same_with_stride_2_is_same_padding_then_a_valid_convolution(n, k):
+    # The same weights, so any other split of the padding (e.g. symmetric) would change the numbers.
+    images = np.random.default_rng(n * 10 + k).normal(size=(2, n, n + 1, 3)).astype("float32")
+    same = keras.layers.Conv2D(4, kernel_size=k, strides=2, padding="same", bias_initializer="random_normal")
+    expected = np.asarray(same(images))
+    padded = keras.layers.ZeroPadding2D((same_padding(n, k, 2), same_padding(n + 1, k, 2)))(images)
+    valid = keras.layers.Conv2D(4, kernel_size=k, strides=2, padding="valid")
+    valid.build(padded.shape)
+    valid.set_weights(same.get_weights())
+    np.testing.assert_allclose(np.asarray(valid(padded)), expected, atol=1e-5)
+
+
+def test_same_with_stride_2_on_28_pixels_pads_nothing_before_and_one_row_after():
+    assert same_padding(28, 3, 2) == (0, 1)
+    assert conv_output_size(28, 3, 2, padding=same_padding(28, 3, 2)) == output_size(28, 3, 2, "same") == 14
+
+
+def test_valid_is_the_general_formula_without_padding_or_dilation():
+    for n, k, s in itertools.product(range(1, 30), range(1, 8), range(1, 5)):
+        if k <= n:
+            assert output_size(n, k, s, "valid") == conv_output_size(n, k, s, d=1, padding=(0, 0))
 
 
 def impulse_reach(windows: list[tuple[int, int]], n: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -179,10 +180,40 @@ def test_output_size_formulas_on_the_pages_are_the_ones_the_code_implements():
                             output_size(n, k, s, padding), f"{page}: {tex[1]} at n={n}, k={k}, s={s}"
 
 
+def test_general_output_size_formula_on_the_strides_page_is_what_keras_and_the_code_compute():
+    import keras
+    import numpy as np
+
+    from convnets.shapes import conv_output_size
+
+    text = (DOCS / "strides.md").read_text(encoding="utf-8")
+    tex = re.search(r"^o = (.+?)\s*\.?$", text, re.M)
+    assert tex, "strides.md: no display formula o = ... for the general output size"
+    formula = tex_to_python(tex[1])
+    assert {"n", "k", "s", "d", "p_before", "p_after"} <= set(re.findall(r"[a-z_]+", formula)), formula
+    paddings = [(0, 0), (1, 1), (0, 1), (2, 1), (3, 0)]
+    for k, s, d in itertools.product((1, 2, 3, 5), (1, 2, 3), (1, 2, 3)):
+        # Keras refuses strides > 1 with dilation_rate > 1: there, keep every s-th output of stride 1.
+        refused = s > 1 and d > 1
+        conv = keras.layers.Conv2D(1, k, strides=1 if refused else s, dilation_rate=d)
+        for n, (before, after) in itertools.product((5, 9, 12, 28), paddings):
+            span = d * (k - 1) + 1  # the window; the image is one window wide, its columns unpadded
+            if span > n + before + after:
+                continue
+            padded = keras.layers.ZeroPadding2D(((before, after), (0, 0)))(np.zeros((1, n, span, 1), "float32"))
+            rows = conv(padded).shape[1]
+            keras_rows = len(range(0, rows, s)) if refused else rows
+            names = {"n": n, "k": k, "s": s, "d": d, "p_before": before, "p_after": after}
+            stated = eval(formula, {"floor": _floor, "ceil": _ceil}, names)
+            assert stated == keras_rows == conv_output_size(n, k, s, d, (before, after)), f"{tex[1]} at {names}"
+
+
 def tex_to_python(tex: str) -> str:
     """The few LaTeX constructs the output-size formulas use, as a Python expression."""
     expression = tex.replace(r"\left\lfloor", "floor(").replace(r"\right\rfloor", ")")
     expression = expression.replace(r"\left\lceil", "ceil(").replace(r"\right\rceil", ")")
+    expression = re.sub(r"\b([a-z])_\{\\text\{(\w+)\}\}", r"\1_\2", expression)  # p_{\text{before}}: p_before
+    expression = re.sub(r"(\w)\\,\s*\(", r"\1 * (", expression)  # d\,(k - 1): d * (k - 1)
     expression = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"((\1) / (\2))", expression)
     assert "\\" not in expression, f"unexpected LaTeX in {tex!r}"
     return expression

@@ -191,6 +191,25 @@ def patch_locations(path: Path, n: int, k: int, s: int, padding: str, examples: 
     save(figure, path)
 
 
+def dilation_taps(path: Path, k: int = 3, dilations: tuple[int, ...] = (1, 2, 3)) -> None:
+    """A k×k kernel at several dilations on one grid: its k·k taps, d pixels apart, and the window they span."""
+    side = max(dilations) * (k - 1) + 1
+    figure, panels = plt.subplots(1, len(dilations), figsize=(3.1 * len(dilations), 3.6))
+    for index, (axes, d) in enumerate(zip(panels, dilations)):
+        span = d * (k - 1) + 1
+        top = (side - span) // 2  # the window centred on the grid
+        taps = {(top + d * a, top + d * b) for a in range(k) for b in range(k)}
+        for i in range(side):
+            for j in range(side):
+                fill = PASTELS[index % len(PASTELS)] if (i, j) in taps else "white"
+                axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=fill, edgecolor="#999999"))
+        axes.plot([j for _, j in taps], [i for i, _ in taps], "o", color=COLORS[index], markersize=6)
+        outline(axes, top, top, span, COLORS[index], inset=0.04)
+        axes.set(xlim=(-0.6, side - 0.4), ylim=(side - 0.4, -0.6), aspect="equal")
+        bare(axes, f"dilation {d}: {k * k} taps, {d} apart\nwindow {span}×{span}")
+    save(figure, path)
+
+
 def convolution_steps(path: Path, image: np.ndarray, kernel: np.ndarray, at: tuple[int, int]) -> None:
     """Convolution as three steps: take a patch, multiply it by the kernel and sum, write the sum in the output."""
     k = kernel.shape[0]

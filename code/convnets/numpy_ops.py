@@ -52,6 +52,19 @@ def conv2d(image: np.ndarray, kernel: np.ndarray, bias: np.ndarray,
 # --8<-- [end:conv2d]
 
 
+# --8<-- [start:dilated_conv2d]
+def dilated_conv2d(image: np.ndarray, kernel: np.ndarray, bias: np.ndarray, dilation: int = 2,
+                   strides: int = 1, padding: str = "valid") -> np.ndarray:
+    """Convolve an (H, W, C_in) map like keras.layers.Conv2D(..., dilation_rate=dilation)."""
+    span = dilation * (kernel.shape[0] - 1) + 1  # the effective window
+    if padding == "same":
+        image = pad_same(image, span, strides)
+    windows = extract_patches(image, span, strides)  # (out_h, out_w, span, span, C_in)
+    taps = windows[:, :, ::dilation, ::dilation]  # every d-th pixel: (out_h, out_w, k, k, C_in)
+    return np.tensordot(taps, kernel, axes=3) + bias  # k·k·C_in multiply-adds per output and filter
+# --8<-- [end:dilated_conv2d]
+
+
 # --8<-- [start:max_pool2d]
 def max_pool2d(image: np.ndarray, size: int = 2, strides: int | None = None,
                padding: str = "valid") -> np.ndarray:

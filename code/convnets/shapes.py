@@ -7,11 +7,21 @@ import keras
 PADDINGS = ("valid", "same")
 
 
+# --8<-- [start:conv_output_size]
+def conv_output_size(n: int, k: int, s: int = 1, d: int = 1,
+                     padding: tuple[int, int] = (0, 0)) -> int:
+    """Output length along one axis: input n padded by (before, after), k taps d apart, stride s."""
+    span = d * (k - 1) + 1  # the effective window: from the first tap to the last
+    before, after = padding
+    return (n + before + after - span) // s + 1  # the window starts at 0, s, 2s, ... while it fits
+# --8<-- [end:conv_output_size]
+
+
 # --8<-- [start:output_size]
 def output_size(n: int, k: int, s: int = 1, padding: str = "valid") -> int:
     """Output length along one axis: input length n, window k, stride s."""
     if padding == "valid":  # only the windows that fit inside the input
-        return (n - k) // s + 1
+        return conv_output_size(n, k, s)  # the general formula, without padding or dilation
     if padding == "same":  # one window per stride
         return -(-n // s)  # ceil(n / s)
     raise ValueError(f"padding must be one of {PADDINGS}, not {padding!r}")

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from convnets.shapes import output_size, same_padding
+from convnets.shapes import conv_output_size, output_size, same_padding  # output_size calls the first
 # --8<-- [end:setup]
 
 # %% [markdown]

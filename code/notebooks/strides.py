@@ -2,8 +2,8 @@
 # # Strides
 #
 # The companion notebook of the chapter *Strides*: the distance between two windows, the output-size
-# formula with a stride, and the book's convnet with strided convolutions in place of max pooling.
-# Run it with `python code/notebooks/strides.py`.
+# formula with a stride, the book's convnet with strided convolutions in place of max pooling, dilation,
+# and the general formula with explicit padding. Run it with `python code/notebooks/strides.py`.
 
 # %%
 try:
@@ -14,11 +14,15 @@ except ModuleNotFoundError:
 
 # %%
 # --8<-- [start:setup]
+import keras
 import numpy as np
 from keras import layers
 
 from convnets.models import build_pooling_variant
-from convnets.shapes import output_size
+from convnets.numpy_ops import dilated_conv2d, extract_patches, pad_same  # the last two: what it builds on
+from convnets.shapes import conv_output_size, output_size, same_padding
+
+keras.utils.set_random_seed(0)  # the same random weights at every run
 # --8<-- [end:setup]
 
 # %% [markdown]
@@ -67,6 +71,99 @@ print(f"total: {strided.count_params():,} parameters")
 # --8<-- [end:strided_convnet]
 
 # %% [markdown]
+# ## Dilation
+#
+# `dilated_conv2d` (in `code/convnets/numpy_ops.py`) takes the k×k taps of a window d(k − 1) + 1 pixels
+# wide. Compare it with `Conv2D(..., dilation_rate=2)`, using the layer's own weights.
+
+# %%
+# --8<-- [start:dilation_check]
+image = np.random.default_rng(0).normal(size=(28, 28, 1)).astype("float32")
+dilated = layers.Conv2D(8, 3, dilation_rate=2, bias_initializer="random_normal")
+theirs = np.asarray(dilated(image[np.newaxis]))[0]
+kernel, bias = (np.asarray(weight) for weight in dilated.get_weights())
+ours = dilated_conv2d(image, kernel, bias, dilation=2)
+print("kernel:", kernel.shape, f" parameters: {dilated.count_params()}")
+print("NumPy:", ours.shape, " Keras:", theirs.shape)
+print(f"largest difference: {np.abs(ours - theirs).max():.1e}")
+print("equal within 1e-5:", np.allclose(ours, theirs, atol=1e-5))
+# --8<-- [end:dilation_check]
+
+# %% [markdown]
+# The window grows with the dilation, the weights do not. Keras does not combine a dilation with a
+# stride.
+
+# %%
+# --8<-- [start:dilation_sizes]
+for d in (1, 2, 3):
+    conv = layers.Conv2D(8, 3, dilation_rate=d)
+    size = conv(np.zeros((1, 28, 28, 1), "float32")).shape[1]
+    span = d * (3 - 1) + 1
+    print(f"dilation {d}: window {span}×{span}, {conv.count_params()} parameters, "
+          f"28×28 input -> {size}×{size}")
+try:
+    layers.Conv2D(8, 3, strides=2, dilation_rate=2)
+except ValueError as error:
+    print("strides=2 with dilation_rate=2:", str(error).split(". ")[0])
+# --8<-- [end:dilation_sizes]
+
+# %% [markdown]
+# ## The general formula
+#
+# `conv_output_size` (in `code/convnets/shapes.py`) takes explicit padding and a dilation. Against
+# Keras, with the padding done by a `ZeroPadding2D` layer before a valid `Conv2D`:
+
+# %%
+# --8<-- [start:general_check]
+print("  n  k  s  d  padding  formula  Keras")
+for n, k, s, d, pads in [(28, 3, 1, 2, (0, 0)), (28, 3, 1, 2, (2, 2)), (28, 3, 2, 1, (0, 1)),
+                         (28, 5, 2, 1, (1, 2)), (27, 4, 2, 1, (1, 2)), (13, 3, 1, 3, (1, 0))]:
+    padded_conv = keras.Sequential([layers.ZeroPadding2D((pads, pads)),
+                                    layers.Conv2D(1, k, strides=s, dilation_rate=d)])
+    keras_size = padded_conv(np.ones((1, n, n, 1), "float32")).shape[1]
+    formula = conv_output_size(n, k, s, d, pads)
+    print(f"{n:>3} {k:>2} {s:>2} {d:>2}  {str(pads):<7}  {formula:>7}  {keras_size:>5}")
+# --8<-- [end:general_check]
+
+# %% [markdown]
+# "valid" and "same" are two paddings of the general formula: none, and `same_padding`.
+
+# %%
+# --8<-- [start:special_cases]
+grid = [(n, k, s) for n in range(1, 40) for k in range(1, 8) for s in range(1, 5) if k <= n]
+valid = all(conv_output_size(n, k, s) == output_size(n, k, s, "valid") for n, k, s in grid)
+same = all(conv_output_size(n, k, s, padding=same_padding(n, k, s)) == output_size(n, k, s, "same")
+           for n, k, s in grid)
+print(f"{len(grid)} cases: valid is padding (0, 0): {valid}; same is same_padding: {same}")
+# --8<-- [end:special_cases]
+
+# %% [markdown]
+# With stride 2, "same" pads 28 rows unevenly: nothing before, one row after. A `ZeroPadding2D` with
+# those amounts and a valid convolution with the same weights give the same numbers; one row on each
+# side gives the same shape but other numbers.
+
+# %%
+# --8<-- [start:same_uneven]
+def pad_then_valid(conv: layers.Conv2D, pads: tuple[int, int], images: np.ndarray) -> np.ndarray:
+    """Zero-pad (before, after) rows and columns, then apply a valid copy of `conv` with its weights."""
+    padded = layers.ZeroPadding2D((pads, pads))(images)
+    valid_conv = layers.Conv2D(conv.filters, conv.kernel_size, strides=conv.strides, padding="valid")
+    valid_conv.build(padded.shape)
+    valid_conv.set_weights(conv.get_weights())
+    return np.asarray(valid_conv(padded))
+
+
+print("same_padding(28, 3, 2):", same_padding(28, 3, 2))
+images = np.random.default_rng(1).normal(size=(2, 28, 28, 3)).astype("float32")
+same_conv = layers.Conv2D(4, 3, strides=2, padding="same", bias_initializer="random_normal")
+expected = np.asarray(same_conv(images))
+for pads in [(0, 1), (1, 1)]:
+    result = pad_then_valid(same_conv, pads, images)
+    equal = np.allclose(result, expected, atol=1e-5)
+    print(f"pad {pads} + valid: {result.shape[1]}×{result.shape[2]} output, equal to same: {equal}")
+# --8<-- [end:same_uneven]
+
+# %% [markdown]
 # ## Exercises
 #
 # **1.** Which stride makes a valid 3×3 convolution turn a 28×28 input into a 7×7 output?
@@ -92,14 +189,28 @@ print("columns never seen:", sorted(set(range(n)) - seen))
 # --8<-- [end:exercise_skipped]
 
 # %% [markdown]
-# **3.** A 3×3 convolution with `padding="same"` and stride 2 on inputs of size 5, 6 and 7: what are
-# the outputs?
+# **3.** (a) How long is the output of a 3×3 convolution with dilation 2 on 28 pixels padded with one
+# zero on each side? (b) Which explicit padding reproduces Keras's "same" for n = 27, k = 4, s = 2?
 
 # %%
-# --8<-- [start:exercise_same]
-for n in (5, 6, 7):
-    conv = layers.Conv2D(1, 3, strides=2, padding="same")
-    keras_size = conv(np.ones((1, n, n, 1), "float32")).shape[1]
-    formula = output_size(n, 3, 2, "same")
-    print(f"n={n}: ceil({n}/2) = {formula}, Keras: {keras_size}")
-# --8<-- [end:exercise_same]
+# --8<-- [start:exercise_dilated]
+n, k, d, pads = 28, 3, 2, (1, 1)
+formula = conv_output_size(n, k, s=1, d=d, padding=pads)
+padded_conv = keras.Sequential([layers.ZeroPadding2D((pads, pads)), layers.Conv2D(1, k, dilation_rate=d)])
+keras_size = padded_conv(np.ones((1, n, n, 1), "float32")).shape[1]
+print(f"window {d * (k - 1) + 1}, padded axis {n + sum(pads)}: formula {formula}, Keras {keras_size}")
+# --8<-- [end:exercise_dilated]
+
+# %%
+# --8<-- [start:exercise_explicit]
+n, k, s = 27, 4, 2
+total = (output_size(n, k, s, "same") - 1) * s + k - n
+print(f"output {output_size(n, k, s, 'same')}, total padding {total}, same_padding: {same_padding(n, k, s)}")
+images = np.random.default_rng(2).normal(size=(2, n, n, 1)).astype("float32")
+same_conv = layers.Conv2D(2, k, strides=s, padding="same")
+expected = np.asarray(same_conv(images))
+for before in range(total + 1):
+    pads = (before, total - before)
+    equal = np.allclose(pad_then_valid(same_conv, pads, images), expected, atol=1e-5)
+    print(f"pad {pads} + valid: equal to same: {equal}")
+# --8<-- [end:exercise_explicit]
