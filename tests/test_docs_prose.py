@@ -255,6 +255,49 @@ def pooled_twice(n: int) -> int:
     return once
 
 
+# The convolution explorer's page: what its suggested settings give, by the project's formulas and Keras.
+EXPLORER = "docs/explorer.md"
+
+
+def explorer_opening() -> int:
+    """Output side of the explorer's opening setting, n=5, k=3, s=2, "same", which pads one row on each side."""
+    from convnets.shapes import output_size, same_padding
+
+    assert same_padding(5, 3, 2) == (1, 1)
+    return output_size(5, 3, 2, "same")
+
+
+def dilated_valid(n: int, k: int, d: int) -> tuple[int, int]:
+    """Span of a k-tap window with dilation d, and Keras's "valid" output side on an n×n input."""
+    import keras
+
+    return d * (k - 1) + 1, keras.layers.Conv2D(1, k, dilation_rate=d).compute_output_shape((1, n, n, 1))[1]
+
+
+def same_against_explicit(n: int, k: int, s: int) -> tuple[int, int, int]:
+    """Output side and "same" padding (before, after); explicit padding 1 gives that output side too."""
+    from convnets.shapes import output_size, same_padding
+
+    assert output_size(n + 2, k, s) == output_size(n, k, s, "same")
+    return output_size(n, k, s, "same"), *same_padding(n, k, s)
+
+
+def _same_padding(n: int, k: int, s: int) -> tuple[int, int]:
+    from convnets.shapes import same_padding
+
+    return same_padding(n, k, s)
+
+
+CLAIMS += [
+    Claim(EXPLORER, "the output is {} wide and the padding is one row on each side", explorer_opening, fmt="{}"),
+    Claim(EXPLORER, "Change the kernel to $k = 2$ and the padding becomes {} before and {} after",
+          lambda: _same_padding(5, 2, 2), fmt="{}"),
+    Claim(EXPLORER, "$k = 3$ and $s = 2$, Keras pads {} rows before and {} after", lambda: _same_padding(28, 3, 2), fmt="{}"),
+    Claim(EXPLORER, "each window spans {} cells and the output is {} wide", lambda: dilated_valid(7, 3, 2), fmt="{}"),
+    Claim(EXPLORER, "At $n = 6$ both still give {} outputs, but `\"same\"` pads {} before and {} after",
+          lambda: same_against_explicit(6, 3, 2), fmt="{}"),
+]
+
 # Numbers the code does not produce, per page: fragments as the Markdown writes them.
 QUOTED: dict[str, list[str]] = {
     HOME: ["chapter 8.1"],  # the book's chapter
