@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(FLAVOR)
 NODE_STAMP := node_modules/.installed
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: setup data test test-full outputs train bench figures pooling-experiment serve build clean help
+.PHONY: setup data test test-full outputs train bench figures pooling-experiment translation-experiment serve build clean help
 help:
 	@echo "make serve   build the site and serve it on http://$(HOST)"
 	@echo "make test    run the whole test suite (offline)"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench   time to 99% test accuracy: the book's recipe against the fast one (ARGS=--seeds 5)"
 	@echo "make figures regenerate every figure of the site in snaps/"
 	@echo "make pooling-experiment  rerun the pooling experiment in full (snaps/pooling_experiment.json)"
+	@echo "make translation-experiment  rerun the translation experiment in full (snaps/translation_experiment.json)"
 	@echo "make data    provision MNIST offline into data/mnist.npz"
 	@echo "make setup   create .venv with the pinned packages (GPU=1 for CUDA TensorFlow) and npm ci the site assets"
 
@@ -56,6 +57,11 @@ figures: data
 # The pooling experiment in full: four models, the book's 5 epochs, 3 seeds each (long on a CPU).
 pooling-experiment: data
 	$(PY) code/pooling_experiment.py --seeds 3 $(ARGS)
+
+# The translation experiment in full: three models on a 40×40 canvas, 2 epochs, 3 seeds each, test digits
+# shifted by 0 to 6 pixels (about 20 minutes on a 2-core CPU).
+translation-experiment: data
+	$(PY) code/translation_experiment.py --epochs 2 --seeds 3 $(ARGS)
 
 build: setup
 	$(PY) -m mkdocs build --strict

@@ -114,6 +114,8 @@ JOBS: dict[str, Callable[[Sources, Path], None]] = {
         path, np.random.default_rng(8).integers(0, 10, size=(4, 4))),
     "receptive_fields": lambda src, path: figures().receptive_field_growth(
         path, src.digit, untrained("convnet"), untrained("no-max-pool")),
+    "translation_experiment": lambda src, path: figures().accuracy_against_shift(
+        path, SNAPS_DIR / "translation_experiment.json"),
     "first_layer_filters": lambda src, path: figures().first_layer_filters(path, src.convnet),
     "feature_maps": lambda src, path: figures().feature_maps(path, src.convnet, src.digit),
     "training_curves": training_curves,

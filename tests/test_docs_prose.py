@@ -124,6 +124,8 @@ ACCURACY = 0.005  # how far a percentage in the prose may be from this session's
 FIRST, CONV, PAD, STRIDES, POOL, HOME = ("docs/first-convnet.md", "docs/convolution.md", "docs/padding.md",
                                          "docs/strides.md", "docs/max-pooling.md", "docs/index.md")
 
+INVARIANCE = "docs/invariance.md"
+
 CLAIMS: list[Claim] = [
     Claim(HOME, "measure it against a dense network: {} against {} test accuracy",
           lambda: (measured_accuracy("convnet"), measured_accuracy("dense")), fmt="{:.1%}", tolerance=ACCURACY),
@@ -207,6 +209,40 @@ CLAIMS: list[Claim] = [
           lambda: (*(shape("one-pool", i)[0] for i in (1, 2, 3, 4)), *last_map("one-pool"),
                    shape("one-pool", -2)[0], shape("one-pool", -2)[0], dense_params("one-pool"))),
     Claim(POOL, "On a {}×{} map both give {}×{}", lambda: (*shape("convnet", 1)[:2], *size(pooled_twice(26)))),
+    Claim(INVARIANCE, "centered in their {}×{} images", lambda: mnist()[0][0].shape[1:]),
+    Claim(INVARIANCE, "we put each {}×{} digit on a blank {}×{} canvas. A centered digit has a margin of {} pixels",
+          lambda: (*mnist()[0][0].shape[1:], *size(canvas_size()), (canvas_size() - 28) // 2)),
+    Claim(INVARIANCE, "On {}×{} digits, the last map of the book's convnet is {}×{}×{}, so `Flatten` gives {} values "
+          "and the `Dense` layer has {} parameters. After global average pooling it receives {} values and has "
+          "({} + 1)·10 = {} parameters",
+          lambda: (*shape("convnet", 0)[:2], *last_map("convnet"), shape("convnet", -2)[0], dense_params("convnet"),
+                   global_pooling_dense(28)[0], *global_pooling_dense(28))),
+    Claim(INVARIANCE, "On the canvas, the book's convnet ends in a {}×{}×{} map, and its `Dense` layer has {} "
+          "parameters; the global-pooling convnet's still has {}",
+          lambda: (*canvas_layer("convnet", -3), canvas_dense("convnet"), canvas_dense("global-pooling"))),
+    Claim(INVARIANCE, "placed at the center of the {}×{} canvas",
+          lambda: size(snapshot("translation_experiment.json")["settings"]["canvas"])),
+    Claim(INVARIANCE, "for {} epochs instead of the book's {}",
+          lambda: (snapshot("translation_experiment.json")["settings"]["epochs"], recipe_epochs("book"))),
+    Claim(INVARIANCE, "with {} seeds. Each trained model is then tested on the {} test digits, moved by 0, 1, ..., "
+          "{} pixels", lambda: tuple(snapshot("translation_experiment.json")["settings"][key]
+                                     for key in ("seeds", "test_images")) + (max_shift(),)),
+    Claim(INVARIANCE, "after global average pooling, it stays at {}", lambda: canvas_dense("global-pooling")),
+    Claim(INVARIANCE, "the global-pooling convnet last: {} against {} after",
+          lambda: (mean("convnet", 0), mean("global-pooling", 0)), fmt="{:.1%}"),
+    Claim(INVARIANCE, "after {} epochs. Then the digits move",
+          lambda: snapshot("translation_experiment.json")["settings"]["epochs"]),
+    Claim(INVARIANCE, "takes the dense network from {} to {}", lambda: (mean("dense", 0), mean("dense", 1)),
+          fmt="{:.1%}"),
+    Claim(INVARIANCE, "it scores {} at 3 pixels and {} at 6", lambda: (mean("convnet", 3), mean("convnet", 6)),
+          fmt="{:.1%}"),
+    Claim(INVARIANCE, "{} against {} at 3 pixels", lambda: (mean("global-pooling", 3), mean("convnet", 3)),
+          fmt="{:.1%}"),
+    Claim(INVARIANCE, "to {} at 6 pixels, and its three seeds disagree there, from {} to {}",
+          lambda: (mean("global-pooling", 6), min(accuracies("global-pooling", 6)),
+                   max(accuracies("global-pooling", 6))), fmt="{:.1%}"),
+    Claim(INVARIANCE, "below the {} of a random guess", lambda: 1 / model("convnet").layers[-1].units, fmt="{:.0%}"),
+    Claim(INVARIANCE, "and its {} interval as a band", lambda: interval_level(), fmt="{:.0%}"),
 ]
 
 
@@ -439,3 +475,135 @@ def test_a_number_no_claim_covers_is_reported_and_quoting_it_clears_it(sample):
     assert [line.split(" in ")[0] for line in unchecked] == ["docs/pooling.md: '97.8%'"]
     assert unchecked_numbers("docs/pooling.md", sample, sample_claims(), ["the book reports 97.8%"]) == []
     assert len(unchecked_numbers("docs/pooling.md", sample, [], [])) == 6  # 22·22·128 and 5 more
+
+
+# --- Shifted digits (docs/invariance.md): the canvas models, and the translation experiment's comparisons ---
+
+def canvas_size() -> int:
+    from convnets.shifts import CANVAS
+
+    return CANVAS
+
+
+def canvas_layer(name: str, index: int) -> tuple:
+    """The output shape of layer `index` of a translation-experiment model on the canvas."""
+    from convnets.models import CANVAS_MODELS
+
+    return tuple(CANVAS_MODELS[name](canvas_size()).layers[index].output.shape[1:])
+
+
+def canvas_dense(name: str) -> int:
+    from convnets.models import CANVAS_MODELS
+
+    return CANVAS_MODELS[name](canvas_size()).layers[-1].count_params()
+
+
+def global_pooling_dense(size: int) -> tuple:
+    """The inputs and parameters of the last Dense layer of the global-pooling convnet on size×size images."""
+    from convnets.models import build_global_pooling_convnet
+
+    dense = build_global_pooling_convnet(size).layers[-1]
+    return dense.input.shape[-1], dense.count_params()
+
+
+def interval_level() -> float:
+    """The confidence level of convnets.stats.mean_interval, which the page's table and figure use."""
+    import inspect
+
+    from convnets.stats import mean_interval
+
+    return inspect.signature(mean_interval).parameters["level"].default
+
+
+def recipe_epochs(name: str) -> int:
+    from convnets.recipes import RECIPES
+
+    return RECIPES[name].epochs
+
+
+def max_shift() -> int:
+    return snapshot("translation_experiment.json")["settings"]["shifts"][-1]
+
+
+def accuracies(model: str, shift: int) -> list[float]:
+    """A model's test accuracy, one per seed, on the test digits shifted by `shift` pixels."""
+    record = snapshot("translation_experiment.json")
+    row = next(row for row in record["results"] if row["model"] == model)
+    return row["accuracy_by_shift"][record["settings"]["shifts"].index(shift)]
+
+
+def beats(first: list[float], second: list[float]) -> bool:
+    """`first` is higher than `second`: the 95% interval of their difference over paired seeds is above 0."""
+    from convnets.stats import paired_difference
+
+    return paired_difference(first, second).low > 0
+
+
+def no_clear_difference(first: list[float], second: list[float]) -> bool:
+    """The 95% interval of the difference over paired seeds contains 0."""
+    from convnets.stats import paired_difference
+
+    return not paired_difference(first, second).excludes_zero()
+
+
+def mean(model: str, shift: int) -> float:
+    return sum(accuracies(model, shift)) / len(accuracies(model, shift))
+
+
+# The comparative sentences of docs/invariance.md, each with what the stored experiment must show for it to stand.
+def above_chance(model: str, shift: int) -> bool:
+    """Better than a random guess among 10 classes: the 95% interval of the mean over seeds is above 10%."""
+    from convnets.stats import mean_interval
+
+    return mean_interval(accuracies(model, shift)).low > 0.1
+
+
+def below_chance(model: str, shift: int) -> bool:
+    from convnets.stats import mean_interval
+
+    return mean_interval(accuracies(model, shift)).high < 0.1
+
+
+def shifts() -> list[int]:
+    return snapshot("translation_experiment.json")["settings"]["shifts"]
+
+
+INVARIANCE_COMPARISONS = {
+    "On the centered test digits, the book's convnet comes first and the global-pooling convnet last":
+        lambda: beats(accuracies("convnet", 0), accuracies("dense", 0))
+        and beats(accuracies("dense", 0), accuracies("global-pooling", 0)),
+    "From 4 pixels on, the dense network is below the 10% of a random guess":
+        lambda: all(below_chance("dense", shift) for shift in shifts()[4:]),
+    "The book's convnet does better than the dense network at every shift from 1 to 4 pixels":
+        lambda: all(beats(accuracies("convnet", shift), accuracies("dense", shift)) for shift in (1, 2, 3, 4)),
+    "at 6, below a random guess too": lambda: below_chance("convnet", 6),
+    "At 1 pixel, the book's convnet is still ahead of the global-pooling convnet":
+        lambda: beats(accuracies("convnet", 1), accuracies("global-pooling", 1)),
+    "At 2 pixels the data show no clear difference between the two convnets":
+        lambda: no_clear_difference(accuracies("global-pooling", 2), accuracies("convnet", 2)),
+    "at 3 pixels and beyond the global-pooling convnet keeps more of its accuracy than the book's convnet":
+        lambda: all(beats(accuracies("global-pooling", shift), accuracies("convnet", shift))
+                    for shift in shifts()[3:]),
+    "Global average pooling made the convnet far more tolerant of shifts, not invariant to them: its accuracy "
+    "still falls with each pixel":
+        lambda: all(mean("global-pooling", shift) > mean("global-pooling", shift + 1) for shift in shifts()[:-1])
+        and all(beats(accuracies("global-pooling", shift), accuracies("convnet", shift)) for shift in shifts()[3:]),
+    "the convnet ending in global average pooling is the only one still above a random guess at 6 pixels":
+        lambda: above_chance("global-pooling", 6) and below_chance("dense", 6) and below_chance("convnet", 6),
+}
+
+
+@pytest.mark.parametrize("sentence", INVARIANCE_COMPARISONS)
+def test_invariance_comparison_stands_on_the_stored_experiment(sentence):
+    text = prose((ROOT / INVARIANCE).read_text(encoding="utf-8"))
+    assert " ".join(sentence.split()) in text, f"{INVARIANCE} no longer says: {sentence!r}"
+    assert INVARIANCE_COMPARISONS[sentence](), \
+        f"snaps/translation_experiment.json does not support: {sentence!r} (rerun `make translation-experiment` " \
+        "and rewrite the sentence)"
+
+
+def test_invariance_comparisons_need_a_difference_resolved_over_the_seeds():
+    assert beats([0.92, 0.93, 0.94], [0.90, 0.91, 0.92])
+    assert not beats([0.92, 0.90, 0.94], [0.91, 0.92, 0.90])  # higher on average, but the interval holds 0
+    assert no_clear_difference([0.92, 0.90, 0.94], [0.91, 0.92, 0.90])
+    assert not no_clear_difference([0.92, 0.93, 0.94], [0.90, 0.91, 0.92])

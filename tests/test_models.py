@@ -74,3 +74,24 @@ def test_every_named_model_can_be_built_by_run_training():
 def test_unknown_pooling_is_refused():
     with pytest.raises(ValueError, match="pooling must be one of"):
         models.build_pooling_variant("median")
+
+
+def test_canvas_models_are_the_book_models_on_a_larger_input():
+    dense, convnet = models.CANVAS_MODELS["dense"](40), models.CANVAS_MODELS["convnet"](40)
+    assert [row[0] for row in layer_table(dense)] == [row[0] for row in layer_table(models.build_dense())]
+    assert [row[0] for row in layer_table(convnet)] == [row[0] for row in layer_table(models.build_convnet())]
+    assert layer_table(convnet)[-3:] == [("Conv2D", (6, 6, 128), 73856), ("Flatten", (4608,), 0),
+                                         ("Dense", (10,), 46090)]
+    assert dense.count_params() == (40 * 40 + 1) * 512 + 5130
+    assert layer_table(models.CANVAS_MODELS["dense"](28)) == layer_table(models.build_dense())
+    assert layer_table(models.CANVAS_MODELS["convnet"](28)) == layer_table(models.build_convnet())
+
+
+def test_global_pooling_convnet_averages_each_channel_into_a_small_dense_layer():
+    assert layer_table(models.build_global_pooling_convnet(40))[-2:] == [
+        ("GlobalAveragePooling2D", (128,), 0), ("Dense", (10,), 1290)]
+    assert models.build_global_pooling_convnet(28).count_params() == 104202 - 11530 + 1290
+
+
+def test_every_model_of_the_translation_experiment_can_be_built():
+    assert tuple(models.CANVAS_MODELS) == recipes.SHIFT_MODELS

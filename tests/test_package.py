@@ -23,10 +23,10 @@ import pytest
 from helpers import ROOT
 from site_build import built_site
 
-NOTEBOOKS = ["convolution", "padding", "strides",
+NOTEBOOKS = ["convolution", "padding", "strides", "invariance",
              pytest.param("first_convnet", marks=pytest.mark.slow),  # trains two models on a cache miss
              pytest.param("max_pooling", marks=pytest.mark.slow)]  # trains the convnet on a cache miss
-ALL_NOTEBOOKS = ["first_convnet", "convolution", "padding", "strides", "max_pooling"]
+ALL_NOTEBOOKS = ["first_convnet", "convolution", "padding", "strides", "max_pooling", "invariance"]
 CHECKOUT_MNIST = ROOT / "data" / "mnist.npz"
 # Never the network: no index, no version check, no build isolation.
 PIP_ENV = {"PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
@@ -95,7 +95,8 @@ def test_the_wheel_holds_the_package_the_command_and_the_experiment_results(whee
     package = ROOT / "code" / "convnets"
     expected = {f"convnets/{path.relative_to(package).as_posix()}" for path in package.rglob("*.py")}
     assert expected <= names, f"modules missing from the wheel: {sorted(expected - names)}"
-    assert {"convnets/snaps/pooling_experiment.json", "convnets/snaps/pooling_experiment_cpu.json"} <= names
+    assert {"convnets/snaps/pooling_experiment.json", "convnets/snaps/pooling_experiment_cpu.json",
+            "convnets/snaps/translation_experiment.json"} <= names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "convnets-data = convnets.data_command:main" in entry_points
 

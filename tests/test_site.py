@@ -15,8 +15,8 @@ from helpers import ROOT
 from site_build import built_site
 
 DOCS = ROOT / "docs"
-CHAPTERS = ["first-convnet.md", "convolution.md", "padding.md", "strides.md", "max-pooling.md"]
-COMPANIONS = ["first_convnet.py", "convolution.py", "padding.py", "strides.py", "max_pooling.py"]
+CHAPTERS = ["first-convnet.md", "convolution.md", "padding.md", "strides.md", "max-pooling.md", "invariance.md"]
+COMPANIONS = ["first_convnet.py", "convolution.py", "padding.py", "strides.py", "max_pooling.py", "invariance.py"]
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.M | re.S)
 SNIPPET = re.compile(r'^--8<-- "(?P<path>[^":]+):(?P<section>[\w-]+)"$')
 MARKER = re.compile(r"# --8<-- \[(start|end):([\w-]+)\]")

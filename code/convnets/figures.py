@@ -341,6 +341,39 @@ def receptive_field_growth(path: Path, digit: np.ndarray, pooled: keras.Model, u
     save(figure, path)
 
 
+def accuracy_against_shift(path: Path, results: Path) -> None:
+    """Test accuracy against the shift of the test digits, one line per model with its 95% band over seeds,
+    redrawn from the results of code/translation_experiment.py."""
+    import json
+
+    from convnets.stats import mean_interval
+
+    record = json.loads(results.read_text())
+    shifts = record["settings"]["shifts"]
+    labels = {"dense": "dense baseline", "convnet": "the book's convnet\n(Flatten)",
+              "global-pooling": "convnet with global\naverage pooling"}
+    figure, axes = plt.subplots(figsize=(7.4, 4.0))
+    for color, row in zip(COLORS, record["results"]):
+        intervals = [mean_interval(values) for values in row["accuracy_by_shift"]]
+        axes.plot(shifts, [i.mean for i in intervals], color=color, marker="o", linewidth=2,
+                  label=labels.get(row["model"], row["model"]))
+        axes.fill_between(shifts, [i.low for i in intervals], [i.high for i in intervals], color=color,
+                          alpha=0.2, linewidth=0)
+    axes.axhline(0.1, color="#888888", linestyle=":", linewidth=1)
+    axes.annotate("chance: 10%", (shifts[-1], 0.1), xytext=(0, 4), textcoords="offset points", ha="right",
+                  fontsize=9, color="#666666")
+    axes.set(xticks=shifts, ylim=(0, 1), xlabel="shift of the test digits, in pixels down and right",
+             ylabel="test accuracy")
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    axes.grid(axis="y", color="#e6e6e6")
+    axes.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    settings = record["settings"]
+    axes.set_title(f"Trained on centered digits, tested on shifted ones "
+                   f"({settings['seeds']} seeds, 95% intervals)", fontsize=10)
+    save(figure, path)
+
+
 # --- The trained convnet -------------------------------------------------------------------------------------
 
 def first_conv(model: keras.Model) -> keras.layers.Conv2D:

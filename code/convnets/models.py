@@ -78,3 +78,38 @@ MODELS: dict[str, Callable[[], keras.Model]] = {
     "dense": build_dense,
     **{pooling_model(pooling): partial(build_pooling_variant, pooling) for pooling in POOLINGS},
 }
+
+
+# --8<-- [start:on_canvas]
+def on_canvas(name: str, size: int) -> keras.Model:
+    """The model MODELS[name], built for 28×28 digits, with the same layers on a size×size input."""
+    x = inputs = keras.Input(shape=(size, size, 1))
+    for layer in MODELS[name]().layers[1:]:  # after its InputLayer
+        config = layer.get_config()
+        config.pop("name")  # a fresh name, as for any new layer
+        x = layer.__class__.from_config(config)(x)
+    return keras.Model(inputs=inputs, outputs=x)
+# --8<-- [end:on_canvas]
+
+
+# --8<-- [start:global_pooling]
+def build_global_pooling_convnet(size: int = 28) -> keras.Model:
+    """The book's convnet with GlobalAveragePooling2D in place of Flatten."""
+    inputs = keras.Input(shape=(size, size, 1))
+    x = layers.Conv2D(filters=32, kernel_size=3, activation="relu")(inputs)
+    x = layers.MaxPooling2D(pool_size=2)(x)
+    x = layers.Conv2D(filters=64, kernel_size=3, activation="relu")(x)
+    x = layers.MaxPooling2D(pool_size=2)(x)
+    x = layers.Conv2D(filters=128, kernel_size=3, activation="relu")(x)
+    x = layers.GlobalAveragePooling2D()(x)  # the mean of each channel: 128 values
+    outputs = layers.Dense(10, activation="softmax", dtype="float32")(x)
+    return keras.Model(inputs=inputs, outputs=outputs)
+# --8<-- [end:global_pooling]
+
+
+# The translation experiment's models by the names in convnets.recipes.SHIFT_MODELS, each given the canvas size.
+CANVAS_MODELS: dict[str, Callable[[int], keras.Model]] = {
+    "dense": partial(on_canvas, "dense"),
+    "convnet": partial(on_canvas, "convnet"),
+    "global-pooling": build_global_pooling_convnet,
+}

@@ -63,3 +63,4 @@ def pooling_model(pooling: str) -> str:
 
 
 MODEL_NAMES = (*BOOK_MODELS, *map(pooling_model, POOLINGS))  # every model run_training can train
+SHIFT_MODELS = ("dense", "convnet", "global-pooling")  # the translation experiment's (models.CANVAS_MODELS)

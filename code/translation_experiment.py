@@ -1,0 +1,169 @@
+"""Train three models on centered digits, then measure their test accuracy on test digits shifted by 0 to k pixels.
+
+The digits are placed on a 40×40 blank canvas. The dense baseline, the book's convnet and a convnet that
+ends in global average pooling are each trained with the book's recipe (rmsprop, batch 64) on the training
+digits at the center of the canvas, for every seed. Each is then evaluated on the 10,000 test digits moved
+by 0, 1, ..., k pixels down and right (along the diagonal). The accuracies, the settings, the machine and
+the duration go to a JSON file.
+
+examples:
+    python code/translation_experiment.py                              # full training set, 2 epochs, 3 seeds
+    python code/translation_experiment.py --limit 2000 --epochs 1 --seeds 1  # a quick check
+    python code/translation_experiment.py --max-shift 4                # shifts of 0 to 4 pixels
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shlex
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail, positive_int
+from convnets.devices import prepare_environment
+from convnets.paths import LOGS_DIR, SNAPS_DIR
+from convnets.recipes import RECIPES, SHIFT_MODELS
+from convnets.shifts import CANVAS, place_on_canvas
+
+DEFAULT_OUTPUT = SNAPS_DIR / "translation_experiment.json"
+MARGIN = (CANVAS - 28) // 2  # the largest shift that keeps a whole digit on the canvas
+
+
+def parse_args(argv: list[str] | None):
+    """Read and check the command line."""
+    parser = OneLineParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2],
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=positive_int, default=2, help="epochs per model (default: 2)")
+    parser.add_limit_option()
+    parser.add_argument("--seeds", type=positive_int, default=3, help="runs per model, seeds 1..N (default: 3)")
+    parser.add_argument("--max-shift", type=positive_int, default=MARGIN,
+                        help=f"shift the test digits by 0 to this many pixels (default and most: {MARGIN})")
+    parser.add_device_option()
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
+                        help=f"JSON file for the results (default: {DEFAULT_OUTPUT.relative_to(SNAPS_DIR.parent)})")
+    parser.add_verbose_option()
+    args = parser.parse_args(argv)
+    if args.max_shift > MARGIN:
+        parser.error(f"--max-shift is at most {MARGIN} (a {CANVAS}×{CANVAS} canvas has a margin of {MARGIN} "
+                     f"pixels around a digit), got {args.max_shift}")
+    if args.output.suffix != ".json":
+        parser.error(f"--output must be a .json file, got {args.output}")
+    if not args.output.parent.is_dir():
+        parser.error(f"--output folder does not exist: {args.output.parent}")
+    return args
+
+
+def canvas_images(images: np.ndarray, shift: int) -> np.ndarray:
+    """uint8 (N, 28, 28) digits to float32 (N, 40, 40, 1) in [0, 1], moved `shift` pixels down and right."""
+    return place_on_canvas(images, shift, shift)[..., np.newaxis].astype("float32") / 255
+
+
+def train_and_shift(name: str, seed: int, settings: dict, training_set: tuple, test_sets: list, labels) -> dict:
+    """Train one model with one seed on centered digits; return its parameters, accuracy per shift and seconds."""
+    import keras
+
+    from convnets import models, training
+    from convnets.recipes import recipe_with
+    from convnets.runner import TrainingFailed
+
+    recipe = recipe_with(settings["recipe"], epochs=settings["epochs"])
+    keras.utils.set_random_seed(seed)
+    model = models.CANVAS_MODELS[name](settings["canvas"])
+    x_train, y_train = training_set
+    training.compile_model(model, recipe, training.steps_per_epoch(len(x_train), recipe.batch_size))
+    guard = training.DivergenceGuard()
+    start = time.perf_counter()
+    history = model.fit(x_train, y_train, epochs=recipe.epochs, batch_size=recipe.batch_size, callbacks=[guard],
+                        verbose=0)
+    seconds = time.perf_counter() - start
+    if guard.reason:
+        raise TrainingFailed(f"training stopped: {guard.reason}")
+    accuracies = [float(model.evaluate(x_test, labels, batch_size=512, verbose=0)[1]) for x_test in test_sets]
+    return {"parameters": model.count_params(), "accuracy_by_shift": accuracies,
+            "train_accuracy": float(history.history["accuracy"][-1]), "seconds": round(seconds, 1)}
+
+
+def summarize(name: str, runs: list[dict]) -> dict:
+    """One row of the results: the model, its parameters, and its accuracies per shift and per seed."""
+    by_shift = [list(values) for values in zip(*(run["accuracy_by_shift"] for run in runs))]  # [shift][seed]
+    return {
+        "model": name,
+        "parameters": runs[0]["parameters"],
+        "accuracy_by_shift": by_shift,
+        "mean_accuracy_by_shift": [statistics.fmean(values) for values in by_shift],
+        "test_accuracy": by_shift[0],  # the centered test digits, as in training
+        "mean_test_accuracy": statistics.fmean(by_shift[0]),
+        "train_accuracy": [run["train_accuracy"] for run in runs],
+        "seconds": [run["seconds"] for run in runs],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    mnist = local_mnist_or_fail()
+    prepare_environment(args.device)
+    with framework_logs(LOGS_DIR / "translation_experiment.log", args.verbose):
+        return experiment(args, argv, mnist)
+
+
+def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | None) -> int:
+    """Train every model with every seed, evaluate it at every shift and write the results."""
+    import keras
+
+    from convnets import data, devices
+    from convnets.run_files import write_json
+    from convnets.runner import TrainingFailed
+
+    try:
+        device_line = devices.describe_device(args.device)
+        (x_train, y_train), (x_test, y_test) = mnist or data.load_mnist()
+    except (devices.DeviceError, data.DataError) as error:
+        fail(str(error))
+    machine = device_line.replace("Training on ", "")
+    limit = args.limit or len(x_train)
+    shifts = list(range(args.max_shift + 1))
+    settings = {"epochs": args.epochs, "training_images": limit, "test_images": len(x_test), "seeds": args.seeds,
+                "recipe": "book", "batch_size": RECIPES["book"].batch_size, "canvas": CANVAS, "shifts": shifts,
+                "direction": "diagonal"}
+    print(f"Translation experiment on {machine}: {', '.join(SHIFT_MODELS)}; {limit:,} training images, "
+          f"{args.epochs} epoch(s), {args.seeds} seed(s), shifts 0 to {args.max_shift}")
+    started, start = datetime.now(timezone.utc), time.perf_counter()
+    training_set = canvas_images(x_train[:limit], 0), y_train[:limit]
+    test_sets = [canvas_images(x_test, shift) for shift in shifts]
+    results = []
+    for name in SHIFT_MODELS:
+        runs = []
+        for seed in range(1, args.seeds + 1):
+            try:
+                run = train_and_shift(name, seed, settings, training_set, test_sets, y_test)
+            except TrainingFailed as error:
+                fail(f"{name}, seed {seed}: {error}", code=1)
+            accuracies = " ".join(f"{value:.3f}" for value in run["accuracy_by_shift"])
+            print(f"  {name:14} seed {seed}: test accuracy by shift {accuracies} ({run['seconds']:.0f} s)", flush=True)
+            runs.append(run)
+        results.append(summarize(name, runs))
+    record = {
+        "command": shlex.join(["python", "code/translation_experiment.py",
+                               *(sys.argv[1:] if argv is None else argv)]),
+        "settings": settings,
+        "machine": machine,
+        "platform": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "started": started.isoformat(timespec="seconds"),
+        "duration_seconds": round(time.perf_counter() - start, 1),
+        "results": results,
+    }
+    write_json(args.output, record)
+    print(f"Wrote {args.output} after {record['duration_seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
