@@ -19,6 +19,7 @@ import platform
 import shlex
 import statistics
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -64,29 +65,24 @@ def canvas_images(images: np.ndarray, shift: int) -> np.ndarray:
     return place_on_canvas(images, shift, shift)[..., np.newaxis].astype("float32") / 255
 
 
-def train_and_shift(name: str, seed: int, settings: dict, training_set: tuple, test_sets: list, labels) -> dict:
-    """Train one model with one seed on centered digits; return its parameters, accuracy per shift and seconds."""
+def train_and_shift(name: str, seed: int, settings: dict, mnist: tuple, test_sets: list, labels,
+                    device_line: str) -> dict:
+    """Train one model with one seed on centered digits, as any run is trained; return its parameters,
+    accuracy per shift and seconds."""
     import keras
 
-    from convnets import models, training
-    from convnets.recipes import recipe_with
-    from convnets.runner import TrainingFailed
+    from convnets.run_files import MODEL_FILE
+    from convnets.runner import default_settings, run_training
 
-    recipe = recipe_with(settings["recipe"], epochs=settings["epochs"])
-    keras.utils.set_random_seed(seed)
-    model = models.CANVAS_MODELS[name](settings["canvas"])
-    x_train, y_train = training_set
-    training.compile_model(model, recipe, training.steps_per_epoch(len(x_train), recipe.batch_size))
-    guard = training.DivergenceGuard()
-    start = time.perf_counter()
-    history = model.fit(x_train, y_train, epochs=recipe.epochs, batch_size=recipe.batch_size, callbacks=[guard],
-                        verbose=0)
-    seconds = time.perf_counter() - start
-    if guard.reason:
-        raise TrainingFailed(f"training stopped: {guard.reason}")
+    run = default_settings(name, settings["recipe"], seed=seed, limit=settings["training_images"],
+                           canvas=settings["canvas"], overrides={"epochs": settings["epochs"]})
+    with tempfile.TemporaryDirectory() as folder:
+        record = run_training(run, Path(folder), device_line, verbose=0, mnist=mnist)
+        model = keras.models.load_model(Path(folder) / MODEL_FILE)
     accuracies = [float(model.evaluate(x_test, labels, batch_size=512, verbose=0)[1]) for x_test in test_sets]
-    return {"parameters": model.count_params(), "accuracy_by_shift": accuracies,
-            "train_accuracy": float(history.history["accuracy"][-1]), "seconds": round(seconds, 1)}
+    return {"parameters": record["parameters"], "accuracy_by_shift": accuracies,
+            "train_accuracy": record["history"]["accuracy"][-1],
+            "seconds": round(record["fit_seconds_last_session"], 1)}
 
 
 def summarize(name: str, runs: list[dict]) -> dict:
@@ -134,14 +130,14 @@ def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | 
     print(f"Translation experiment on {machine}: {', '.join(SHIFT_MODELS)}; {limit:,} training images, "
           f"{args.epochs} epoch(s), {args.seeds} seed(s), shifts 0 to {args.max_shift}")
     started, start = datetime.now(timezone.utc), time.perf_counter()
-    training_set = canvas_images(x_train[:limit], 0), y_train[:limit]
     test_sets = [canvas_images(x_test, shift) for shift in shifts]
     results = []
     for name in SHIFT_MODELS:
         runs = []
         for seed in range(1, args.seeds + 1):
             try:
-                run = train_and_shift(name, seed, settings, training_set, test_sets, y_test)
+                run = train_and_shift(name, seed, settings, ((x_train, y_train), (x_test, y_test)), test_sets, y_test,
+                                      device_line)
             except TrainingFailed as error:
                 fail(f"{name}, seed {seed}: {error}", code=1)
             accuracies = " ".join(f"{value:.3f}" for value in run["accuracy_by_shift"])

@@ -116,7 +116,7 @@ def test_each_chapter_ends_with_a_summary_and_exercises_with_worked_solutions(ch
     assert headings[-2:] == ["Summary", "Exercises"], f"{chapter}: {headings[-2:]}"
     exercises = text.split("\n## Exercises\n")[1]
     solutions = exercises.split('??? success "Solution"')[1:]
-    assert 2 <= len(solutions) <= 3 and exercises.count("**Exercise ") == len(solutions)
+    assert 2 <= len(solutions) <= 5 and exercises.count("**Exercise ") == len(solutions)
     for solution in solutions:
         assert f'--8<-- "code/notebooks/{script}:exercise_' in solution, f"{chapter}: a solution without its code"
 
@@ -208,11 +208,64 @@ def test_general_output_size_formula_on_the_strides_page_is_what_keras_and_the_c
             assert stated == keras_rows == conv_output_size(n, k, s, d, (before, after)), f"{tex[1]} at {names}"
 
 
+def test_convolution_equation_on_the_convolution_page_is_what_keras_computes():
+    import keras
+    import numpy as np
+
+    text = (DOCS / "convolution.md").read_text(encoding="utf-8")
+    tex = re.search(r"^y_\{i,j,o\} = (.+?)\s*$", text, re.M)
+    assert tex, "convolution.md: no display formula y_{i,j,o} = ..."
+    expression = sums_to_python(tex[1])
+    rng = np.random.default_rng(0)
+    for k, s, c_in, c_out in itertools.product((1, 2, 3), (1, 2), (1, 3), (1, 2)):
+        layer = keras.layers.Conv2D(c_out, k, strides=s, bias_initializer="random_normal")
+        x = rng.normal(size=(1, 7, 6, c_in)).astype("float32")
+        y = np.asarray(layer(x))[0]
+        w, b = layer.get_weights()
+        for i, j, o in itertools.product(*(range(size) for size in y.shape)):
+            names = {"x": x[0], "w": w, "b": b, "i": i, "j": j, "o": o, "k": k, "s": s, "C_in": c_in}
+            stated = eval(expression, {"range": range, "sum": sum, **names})  # globals: the generator sees them
+            assert abs(stated - y[i, j, o]) < 1e-4, f"{tex[1]} at k={k}, s={s}, C_in={c_in}, output {(i, j, o)}"
+
+
+def test_one_by_one_parameter_formula_on_the_convolution_page_is_what_keras_counts():
+    import keras
+
+    text = (DOCS / "convolution.md").read_text(encoding="utf-8")
+    tex = re.search(r"^(\(C_\\text\{in\} \+ 1\)\\, C_\\text\{out\})\s*$", text, re.M)
+    assert tex, "convolution.md: no display formula for the parameters of a 1×1 convolution"
+    formula = tex_to_python(tex[1].replace(r"\,", " *"))
+    for c_in, c_out in itertools.product((1, 3, 32, 128), (1, 16, 64)):
+        layer = keras.layers.Conv2D(c_out, 1)
+        layer.build((None, 8, 8, c_in))
+        assert eval(formula, {}, {"C_in": c_in, "C_out": c_out}) == layer.count_params(), (c_in, c_out)
+
+
+def sums_to_python(tex: str) -> str:
+    """A formula of the form  b_o + \\sum_{u=0}^{k-1} ... x_{...}\\; w_{...}  as a Python expression."""
+    one_sum = r"\\sum_\{(\w)=0\}\^\{((?:[^{}]|\{[^{}]*\})*)\}\s*"  # \sum_{u=0}^{k-1}, bounds may hold {}
+    sums = re.findall(one_sum, tex)
+    head, term = re.split(one_sum, tex)[0], re.split(one_sum, tex)[-1]
+
+    def plain(part: str) -> str:
+        part = re.sub(r"\b([A-Za-z])_\\text\{(\w+)\}", r"\1_\2", part)  # C_\text{in}: C_in
+        part = part.replace(r"\,", "").replace(r"\;", " * ")
+        part = re.sub(r"\b([a-z])_\{([^{}]*)\}", r"\1[\2]", part)  # x_{i, j}: x[i, j]
+        part = re.sub(r"\b([a-z])_([a-z])\b", r"\1[\2]", part)  # b_o: b[o]
+        part = re.sub(r"\b([a-z]) (?=[a-z]\b)", r"\1 * ", part)  # i s: i * s
+        assert "\\" not in part, f"unexpected LaTeX in {tex!r}"
+        return part
+
+    loops = " ".join(f"for {name} in range(0, {plain(top)} + 1)" for name, top in sums)
+    return f"{plain(head)}sum({plain(term)} {loops})"
+
+
 def tex_to_python(tex: str) -> str:
     """The few LaTeX constructs the output-size formulas use, as a Python expression."""
     expression = tex.replace(r"\left\lfloor", "floor(").replace(r"\right\rfloor", ")")
     expression = expression.replace(r"\left\lceil", "ceil(").replace(r"\right\rceil", ")")
     expression = re.sub(r"\b([a-z])_\{\\text\{(\w+)\}\}", r"\1_\2", expression)  # p_{\text{before}}: p_before
+    expression = re.sub(r"\b([A-Za-z])_\\text\{(\w+)\}", r"\1_\2", expression)  # C_\text{in}: C_in
     expression = re.sub(r"(\w)\\,\s*\(", r"\1 * (", expression)  # d\,(k - 1): d * (k - 1)
     expression = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"((\1) / (\2))", expression)
     assert "\\" not in expression, f"unexpected LaTeX in {tex!r}"

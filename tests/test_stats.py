@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from convnets.stats import Interval, mean_interval, paired_difference, t_quantile
+from convnets.stats import Interval, accuracy_difference, mean_interval, paired_difference, t_quantile
 
 
 @pytest.mark.parametrize("df, expected", [(1, 12.706), (2, 4.303), (4, 2.776), (9, 2.262), (19, 2.093),
@@ -47,3 +47,9 @@ def test_paired_difference_needs_runs_on_both_sides():
 @pytest.mark.parametrize("low, high, resolved", [(0.001, 0.003, True), (-0.003, -0.001, True), (-0.001, 0.002, False)])
 def test_an_interval_resolves_a_difference_only_when_it_excludes_zero(low, high, resolved):
     assert Interval((low + high) / 2, low, high, 10).excludes_zero() is resolved
+
+
+def test_accuracy_difference_on_ten_thousand_images_resolves_a_point_but_not_a_tenth():
+    assert accuracy_difference(0.992, 0.980, 10_000).excludes_zero()  # about 7 standard errors apart
+    close = accuracy_difference(0.9912, 0.9905, 10_000)
+    assert not close.excludes_zero() and close.half_width == pytest.approx(1.96 * 0.001347, abs=2e-5)

@@ -1,8 +1,8 @@
 """One training run, from settings to a saved model, history and curves in an output folder.
 
 Every training of the project goes through `run_training`: train.py, the models the pages and figures
-reuse (cache.py), the pooling experiment, and the benchmark's train.py entries, which watch it through
-the `callbacks` they pass in.
+reuse (cache.py), the pooling and translation experiments, and the benchmark's train.py entries, which
+watch it through the `callbacks` they pass in.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from convnets.data import Split, load_mnist
 from convnets.plots import plot_training_curves
 from convnets.run_files import (BACKUP_DIR, CURVES_FILE, HISTORY_FILE, LOG_FILE, MODEL_FILE, read_epoch_log,
                                 save_model_atomically, write_json)
+from convnets.shifts import place_on_canvas
 
 
 class TrainingFailed(Exception):
@@ -29,7 +30,7 @@ class TrainingFailed(Exception):
 def default_settings(model: str = "convnet", recipe: str = "book", **changes) -> dict:
     """Settings for `run_training`, as train.py records them in settings.json."""
     settings = {"model": model, "recipe": recipe, "overrides": {}, "seed": 1, "limit": None,
-                "deterministic": False, "data": None}
+                "deterministic": False, "data": None, "canvas": None}
     settings.update(changes)
     return settings
 
@@ -52,7 +53,12 @@ def run_training(settings: dict, output: Path, device_line: str, verbose: int | 
     limit = settings["limit"] or len(x_train)
     x_train, y_train = training.prepare_images(x_train[:limit]), y_train[:limit]
     x_test = training.prepare_images(x_test)
-    model = models.MODELS[settings["model"]]()
+    if settings.get("canvas"):  # the digits at the center of a larger blank canvas, and a model for its size
+        x_train = place_on_canvas(x_train, size=settings["canvas"])
+        x_test = place_on_canvas(x_test, size=settings["canvas"])
+        model = models.CANVAS_MODELS[settings["model"]](settings["canvas"])
+    else:
+        model = models.MODELS[settings["model"]]()
     training.compile_model(model, recipe, training.steps_per_epoch(len(x_train), recipe.batch_size))
 
     guard = training.DivergenceGuard(settings.get("max_loss") or training.DIVERGENCE_BOUND)

@@ -83,6 +83,14 @@ def mean_interval(values: Sequence[float], level: float = 0.95) -> Interval:
     return Interval(mean, mean - half, mean + half, n)
 
 
+def accuracy_difference(first: float, second: float, images: int, level: float = 0.95) -> Interval:
+    """first − second for two accuracies measured on the same `images` test images, with the normal interval
+    of a difference of two proportions: the test set's sampling noise, not the seeds'."""
+    z = statistics.NormalDist().inv_cdf((1 + level) / 2)
+    half = z * math.sqrt((first * (1 - first) + second * (1 - second)) / images)
+    return Interval(first - second, first - second - half, first - second + half, images)
+
+
 def paired_difference(first: Sequence[float], second: Sequence[float], level: float = 0.95) -> Interval:
     """Mean of first[i] − second[i] over runs paired by seed, with its confidence interval."""
     if len(first) != len(second):

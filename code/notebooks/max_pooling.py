@@ -69,6 +69,41 @@ print("equal within 1e-5:", np.allclose(ours, theirs, atol=1e-5))
 # --8<-- [end:check]
 
 # %% [markdown]
+# ## Where the gradient goes
+#
+# During training, the gradient of the loss flows back through each pooling window to the one input that
+# won the max; the other three get none. Here it is on random values, with the framework's own
+# automatic differentiation, against a NumPy mask of each window's maximum.
+
+# %%
+# --8<-- [start:gradient]
+def gradient_of_sum(layer, x: np.ndarray) -> np.ndarray:
+    """The gradient of the sum of a layer's outputs with respect to its input, by the backend's autodiff."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return np.asarray(jax.grad(lambda v: layer(v).sum())(x))
+    import tensorflow as tf
+
+    x = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(layer(x))
+    return tape.gradient(total, x).numpy()
+
+
+values = np.random.default_rng(0).normal(size=(1, 4, 4, 1)).astype("float32")
+gradient = gradient_of_sum(layers.MaxPooling2D(2), values)[0, :, :, 0]
+window_max = max_pool2d(values[0]).repeat(2, axis=0).repeat(2, axis=1)[:, :, 0]
+print(values[0, :, :, 0].round(2))
+print("gradient:")
+print(gradient)
+print("1 exactly where a window has its maximum:", np.array_equal(gradient, values[0, :, :, 0] == window_max))
+average = gradient_of_sum(layers.AveragePooling2D(2), values)
+print("average pooling sends every input:", np.unique(average))
+# --8<-- [end:gradient]
+
+# %% [markdown]
 # ## The convnet without max pooling
 
 # %%
@@ -115,29 +150,43 @@ print(f"that is {dense.count_params() / model_no_max_pool.count_params():.0%} "
 
 # %%
 # --8<-- [start:show_experiment]
+from convnets.stats import mean_interval, paired_difference
+
 NAMES = {"max": "max pooling", "average": "average pooling",
          "strided": "strided conv", "none": "no pooling"}
 
 
+def verdict(difference) -> str:
+    """What a paired difference's 95% interval allows one to say."""
+    if not difference.excludes_zero():
+        return "no clear difference"
+    return "higher than max" if difference.low > 0 else "lower than max"
+
+
 def show_experiment(path) -> None:
-    """Print a run of the pooling experiment: its settings, then a row per model."""
+    """Print a run of the pooling experiment: its settings, then a row per model with 95% intervals."""
     run = json.loads(path.read_text())
     settings = run["settings"]
     print(f"{settings['training_images']:,} training images, "
-          f"{settings['epochs']} epochs, {settings['seeds']} seed(s) per model")
+          f"{settings['epochs']} epochs, {settings['seeds']} seeds per model")
     machine = run["machine"].split(" (")[0]
     print(f"on {machine}, Keras {run['keras']} ({run['backend']}), "
           f"in {run['duration_seconds']:.0f} s")
     print(f"rerun with: {run['command']}")
-    print("downsampling     | parameters | test accuracy   | training | per seed")
-    for row in run["results"]:
-        accuracy = f"{row['mean_test_accuracy']:.4f}"
-        if len(row["test_accuracy"]) > 1:
-            accuracy += f" ± {row['std_test_accuracy']:.4f}"
-        seconds = sum(row["seconds"]) / len(row["seconds"])
-        seeds = " ".join(f"{value:.4f}" for value in row["test_accuracy"])
-        print(f"{NAMES[row['pooling']]:<16} | {row['parameters']:>10,} | "
-              f"{accuracy:<15} | {seconds:>6.0f} s | {seeds}")
+    print("test accuracy: mean over the seeds, in %, [95% interval]")
+    print("minus max pooling: mean difference, paired by seed, in points [95% interval]")
+    print("downsampling     | parameters | test accuracy        | minus max pooling    | verdict")
+    rows = {row["pooling"]: row for row in run["results"]}
+    for name, row in rows.items():
+        accuracy = mean_interval([100 * a for a in row["test_accuracy"]])
+        line = (f"{NAMES[name]:<16} | {row['parameters']:>10,} | "
+                f"{accuracy.mean:.2f} [{accuracy.low:.2f}, {accuracy.high:.2f}] |")
+        if name != "max":
+            difference = paired_difference([100 * a for a in row["test_accuracy"]],
+                                           [100 * a for a in rows["max"]["test_accuracy"]])
+            line += (f" {difference.mean:+.2f} [{difference.low:+.2f}, {difference.high:+.2f}] |"
+                     f" {verdict(difference)}")
+        print(line)
 # --8<-- [end:show_experiment]
 
 # %%
@@ -149,6 +198,21 @@ show_experiment(SNAPS_DIR / "pooling_experiment.json")
 # --8<-- [start:cpu_run]
 show_experiment(SNAPS_DIR / "pooling_experiment_cpu.json")
 # --8<-- [end:cpu_run]
+
+# %% [markdown]
+# Does the model without pooling memorize its training images? The gap between the accuracy on the
+# training images (as Keras reports it for the last epoch) and on the test images says.
+
+# %%
+# --8<-- [start:train_gap]
+cpu_run = json.loads((SNAPS_DIR / "pooling_experiment_cpu.json").read_text())
+print("downsampling     | training | test  | gap, points | seconds per run")
+for row in cpu_run["results"]:
+    train = 100 * np.mean(row["train_accuracy"])
+    test = 100 * np.mean(row["test_accuracy"])
+    print(f"{NAMES[row['pooling']]:<16} | {train:7.2f}% | {test:.2f}% | {train - test:+11.2f} | "
+          f"{np.median(row['seconds']):15.0f}")
+# --8<-- [end:train_gap]
 
 # %% [markdown]
 # ## Exercises
@@ -196,3 +260,23 @@ once = max_pool2d(first_maps, size=4)
 print("twice:", twice.shape, "once:", once.shape)
 print("equal:", np.array_equal(twice, once))
 # --8<-- [end:exercise_twice]
+
+# %% [markdown]
+# **4.** With 2×2 windows and a stride of 1, the windows overlap. What gradient reaches an input that is
+# the maximum of several windows?
+
+# %%
+# --8<-- [start:exercise_overlap]
+values = np.random.default_rng(1).normal(size=(1, 4, 4, 1)).astype("float32")
+gradient = gradient_of_sum(layers.MaxPooling2D(2, strides=1), values)[0, :, :, 0]
+wins = np.zeros((4, 4))  # how many of the 3×3 windows each input wins
+for i in range(3):
+    for j in range(3):
+        window = values[0, i:i + 2, j:j + 2, 0]
+        row, col = np.unravel_index(window.argmax(), window.shape)
+        wins[i + row, j + col] += 1
+print(values[0, :, :, 0].round(2))
+print("gradient:")
+print(gradient)
+print("equal to the number of windows won:", np.array_equal(gradient, wins))
+# --8<-- [end:exercise_overlap]
