@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from convnets.stats import Interval, accuracy_difference, mean_interval, paired_difference, t_quantile
+from convnets.stats import (Interval, accuracy_difference, mean_interval, paired_difference, t_quantile,
+                            unpaired_difference)
 
 
 @pytest.mark.parametrize("df, expected", [(1, 12.706), (2, 4.303), (4, 2.776), (9, 2.262), (19, 2.093),
@@ -53,3 +54,15 @@ def test_accuracy_difference_on_ten_thousand_images_resolves_a_point_but_not_a_t
     assert accuracy_difference(0.992, 0.980, 10_000).excludes_zero()  # about 7 standard errors apart
     close = accuracy_difference(0.9912, 0.9905, 10_000)
     assert not close.excludes_zero() and close.half_width == pytest.approx(1.96 * 0.001347, abs=2e-5)
+
+
+def test_unpaired_difference_is_welchs_interval():
+    # two groups with equal variances and sizes: Welch's df is 2(n − 1) = 8, t = 2.306
+    interval = unpaired_difference([1, 2, 3, 4, 5], [0, 1, 2, 3, 4])
+    assert interval.mean == 1 and interval.half_width == pytest.approx(2.306 * 1.0, abs=2e-3)
+
+
+def test_unpaired_difference_is_wider_than_the_paired_one_when_the_seeds_share_their_luck():
+    first, second = [0.970, 0.980, 0.960, 0.975], [0.968, 0.978, 0.958, 0.973]
+    assert not unpaired_difference(first, second).excludes_zero()
+    assert paired_difference(first, second).excludes_zero()

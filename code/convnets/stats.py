@@ -26,7 +26,7 @@ class Interval:
         return (self.high - self.low) / 2
 
 
-def t_quantile(p: float, df: int) -> float:
+def t_quantile(p: float, df: float) -> float:
     """The p-quantile (0.5 < p < 1) of Student's t distribution with df degrees of freedom."""
     if not 0.5 < p < 1 or df < 1:
         raise ValueError(f"need 0.5 < p < 1 and df >= 1, got p={p}, df={df}")
@@ -39,7 +39,7 @@ def t_quantile(p: float, df: int) -> float:
     return (low + high) / 2
 
 
-def t_cdf(t: float, df: int) -> float:
+def t_cdf(t: float, df: float) -> float:
     """P(T <= t) for t >= 0, through the regularized incomplete beta function."""
     x = df / (df + t * t)
     return 1 - 0.5 * _incomplete_beta(df / 2, 0.5, x)
@@ -96,3 +96,14 @@ def paired_difference(first: Sequence[float], second: Sequence[float], level: fl
     if len(first) != len(second):
         raise ValueError(f"paired runs need as many values on each side, got {len(first)} and {len(second)}")
     return mean_interval([a - b for a, b in zip(first, second)], level)
+
+
+def unpaired_difference(first: Sequence[float], second: Sequence[float], level: float = 0.95) -> Interval:
+    """mean(first) − mean(second) with Welch's interval, which ignores any pairing of the runs."""
+    if len(first) < 2 or len(second) < 2:
+        raise ValueError("an interval needs at least 2 values on each side")
+    v1, v2 = statistics.variance(first) / len(first), statistics.variance(second) / len(second)
+    df = (v1 + v2) ** 2 / (v1 ** 2 / (len(first) - 1) + v2 ** 2 / (len(second) - 1))  # Welch–Satterthwaite
+    difference = statistics.fmean(first) - statistics.fmean(second)
+    half = t_quantile((1 + level) / 2, df) * math.sqrt(v1 + v2)
+    return Interval(difference, difference - half, difference + half, len(first) + len(second))

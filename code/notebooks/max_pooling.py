@@ -280,3 +280,20 @@ print("gradient:")
 print(gradient)
 print("equal to the number of windows won:", np.array_equal(gradient, wins))
 # --8<-- [end:exercise_overlap]
+
+# %% [markdown]
+# **5.** The intervals of the differences pair the runs of two models by seed. How wide are they without
+# the pairing?
+
+# %%
+# --8<-- [start:exercise_pairing]
+from convnets.stats import unpaired_difference
+
+runs = {row["pooling"]: [100 * a for a in row["test_accuracy"]] for row in cpu_run["results"]}
+print("minus max pooling, in points: mean ± half-width of the 95% interval")
+for name in ("average", "strided", "none"):
+    paired = paired_difference(runs[name], runs["max"])
+    unpaired = unpaired_difference(runs[name], runs["max"])
+    print(f"{NAMES[name]:<16} paired {paired.mean:+.2f} ± {paired.half_width:.2f}, "
+          f"unpaired {unpaired.mean:+.2f} ± {unpaired.half_width:.2f}")
+# --8<-- [end:exercise_pairing]
