@@ -1,4 +1,6 @@
-"""The figures in snaps/: every one the pages show exists, and `make figures` (code/make_figures.py) redraws each."""
+"""The figures in snaps/: every one the pages show exists in the site's two color schemes (NAME.png for the light
+one, NAME-dark.png for the dark one, each shown only in its scheme), and `make figures` (code/make_figures.py)
+redraws each."""
 
 from __future__ import annotations
 
@@ -6,28 +8,54 @@ import re
 
 import numpy as np
 import pytest
-from matplotlib import image
+from matplotlib import colors, image
 
+from convnets.plots import SCHEMES, drawing_in, scheme_path
 from helpers import ONEDNN, ROOT, assert_one_line_error, assert_quiet, run_script
 
 SNAPS = ROOT / "snaps"
 MAX_BYTES = 300 * 1024
-REFERENCE = re.compile(r"\]\(snaps/([\w.-]+\.png)\)")
+ANY_REFERENCE = re.compile(r"\(snaps/[^)\s]*\.png[^)\s]*\)")
+# ![alt](snaps/NAME.png#only-light) or ![alt](snaps/NAME-dark.png#only-dark): Material shows each in its scheme only.
+REFERENCE = re.compile(r"!\[([^\]]+)\]\(snaps/([\w.-]+?)(-dark)?\.png#only-(light|dark)\)")
+
+
+def page_images(page) -> list[tuple[str, str, str]]:
+    """(alt text, figure name, scheme) for each snaps/ image a page shows."""
+    return [(alt, name, "dark" if dark else "light") for alt, name, dark, _ in
+            REFERENCE.findall(page.read_text(encoding="utf-8"))]
 
 
 def referenced_figures() -> dict[str, list[str]]:
     """snaps/ file name -> the docs pages that show it."""
     found: dict[str, list[str]] = {}
     for page in sorted((ROOT / "docs").rglob("*.md")):
-        for name in REFERENCE.findall(page.read_text(encoding="utf-8")):
-            found.setdefault(name, []).append(page.name)
+        for _, name, scheme in page_images(page):
+            found.setdefault(f"{name}{'-dark' if scheme == 'dark' else ''}.png", []).append(page.name)
     return found
 
 
 def figure_names() -> list[str]:
     from make_figures import FIGURES
 
-    return sorted(f"{name}.png" for name in FIGURES)
+    return sorted(f"{name}{scheme.suffix}.png" for name in FIGURES for scheme in SCHEMES)
+
+
+def test_every_figure_reference_names_its_color_scheme():
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        assert len(ANY_REFERENCE.findall(text)) == len(REFERENCE.findall(text)), \
+            f"{page.name}: show figures as ![alt](snaps/NAME.png#only-light) and ![alt](snaps/NAME-dark.png#only-dark)"
+        for _, _, dark, fragment in REFERENCE.findall(text):
+            assert bool(dark) == (fragment == "dark"), f"{page.name}: -dark.png goes with #only-dark, .png with #only-light"
+
+
+def test_a_page_that_shows_a_figure_in_one_scheme_shows_it_in_the_other_with_the_same_alt_text():
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        images = page_images(page)
+        light = [(alt, name) for alt, name, scheme in images if scheme == "light"]
+        dark = [(alt, name) for alt, name, scheme in images if scheme == "dark"]
+        assert light == dark, f"{page.name}: each figure as a light and a dark image, with the same alt text"
 
 
 class NeedsTraining(Exception):
@@ -44,11 +72,14 @@ def draw_untrained(folder) -> list[str]:
 
     sources, drawn = Untrained(quick=True, mnist=None), []
     for name in FIGURES:
-        try:
-            JOBS[name](sources, folder / f"{name}.png")
-        except NeedsTraining:
-            continue
-        drawn.append(f"{name}.png")
+        for scheme in SCHEMES:
+            path = scheme_path(folder / f"{name}.png", scheme)
+            try:
+                with drawing_in(scheme):
+                    JOBS[name](sources, path)
+            except NeedsTraining:
+                break
+            drawn.append(path.name)
     return drawn
 
 
@@ -74,13 +105,16 @@ def test_snaps_holds_exactly_the_figures_make_figures_draws():
 
 
 @pytest.mark.parametrize("name", figure_names())
-def test_committed_figure_is_small_and_opaque(name):
+def test_committed_figure_is_small_opaque_and_on_its_schemes_background(name):
     path = SNAPS / name
     assert path.stat().st_size < MAX_BYTES, f"{name} is {path.stat().st_size / 1024:.0f} KB"
     pixels = image.imread(path)
-    if pixels.shape[-1] == 4:  # an alpha channel: it must be fully opaque, so dark mode shows no holes
+    if pixels.shape[-1] == 4:  # an alpha channel: it must be fully opaque, so the page shows no holes
         assert pixels[..., 3].min() == 1.0
-    assert pixels[:3, :3, :3].mean() > 0.95, "figures have a white background, readable in light and dark mode"
+    scheme = next(scheme for scheme in reversed(SCHEMES) if path.stem.endswith(scheme.suffix))
+    corner = pixels[:3, :3, :3].reshape(-1, 3)
+    assert np.abs(corner - colors.to_rgb(scheme.background)).max() < 2 / 255, \
+        f"{name}: the figure's background is the {scheme.name} scheme's page background"
 
 
 def test_make_figures_quick_redraws_every_figure(quick_figures):
@@ -92,7 +126,7 @@ def test_make_figures_quick_redraws_every_figure(quick_figures):
 
 def test_figures_without_trained_weights_are_redrawn_identically(tmp_path):
     drawn = draw_untrained(tmp_path)
-    assert "max_pooling.png" in drawn and "feature_maps.png" not in drawn
+    assert {"max_pooling.png", "max_pooling-dark.png"} <= set(drawn) and "feature_maps.png" not in drawn
     stale = []
     for name in drawn:
         committed, fresh = image.imread(SNAPS / name), image.imread(tmp_path / name)

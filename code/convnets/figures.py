@@ -6,24 +6,30 @@ import math
 from pathlib import Path
 
 import keras
+import matplotlib.colors
 import numpy as np
 from matplotlib.patches import Rectangle
 
 from convnets.numpy_ops import conv2d, extract_patches, max_pool2d
-from convnets.plots import plt, save_figure
+from convnets.plots import plt, save_figure, scheme
 from convnets.shapes import output_size, receptive_fields, same_padding, window_layers
 
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd")  # one per highlighted window
-PASTELS = ("#c6dbef", "#fcbba1", "#c7e9c0", "#fdd0a2")
-PAD_FILL = "#e6e6e6"
-INK = "#222222"
 DPI = 110
 
 
 def save(figure: plt.Figure, path: Path) -> None:
-    """Write a figure as a PNG on a white background, so that it reads the same in light and dark mode."""
-    save_figure(figure, path, dpi=DPI, facecolor="white", bbox_inches="tight", pad_inches=0.08,
-                pil_kwargs={"optimize": True})
+    """Write a figure as a PNG on the background of the color scheme it is drawn in."""
+    save_figure(figure, path, dpi=DPI, bbox_inches="tight", pad_inches=0.08, pil_kwargs={"optimize": True})
+
+
+def accent(index: int) -> str:
+    """The scheme's color for the `index`-th highlighted window or line."""
+    return scheme().accents[index % len(scheme().accents)]
+
+
+def tint(index: int) -> str:
+    """The scheme's cell fill that goes with `accent(index)`, light enough (or dark enough) to write on."""
+    return scheme().tints[index % 4]
 
 
 def bare(axes: plt.Axes, title: str = "") -> None:
@@ -54,10 +60,10 @@ def number_grid(axes: plt.Axes, values: np.ndarray, fills: np.ndarray | None = N
     rows, cols = values.shape
     for i in range(rows):
         for j in range(cols):
-            fill = "white" if fills is None else fills[i][j]
-            axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=fill, edgecolor="#888888"))
+            fill = scheme().cell if fills is None else fills[i][j]
+            axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=fill, edgecolor=scheme().edge))
             weight = "bold" if bold is not None and bold[i, j] else "normal"
-            axes.text(j, i, fmt.format(values[i, j]), ha="center", va="center", color=INK, fontsize=11,
+            axes.text(j, i, fmt.format(values[i, j]), ha="center", va="center", color=scheme().ink, fontsize=11,
                       fontweight=weight)
     axes.set(xlim=(-0.6, cols - 0.4), ylim=(rows - 0.4, -0.6), aspect="equal")
     bare(axes, title)
@@ -66,7 +72,7 @@ def number_grid(axes: plt.Axes, values: np.ndarray, fills: np.ndarray | None = N
 def between(figure: plt.Figure, left: plt.Axes, right: plt.Axes, symbol: str) -> None:
     """Write an operator such as → or × halfway between two panels."""
     a, b = left.get_position(), right.get_position()
-    figure.text((a.x1 + b.x0) / 2, (a.y0 + a.y1) / 2, symbol, ha="center", va="center", fontsize=18, color=INK)
+    figure.text((a.x1 + b.x0) / 2, (a.y0 + a.y1) / 2, symbol, ha="center", va="center", fontsize=18, color=scheme().ink)
 
 
 # --- The convolution chapter -------------------------------------------------------------------------------------
@@ -79,7 +85,7 @@ def local_patterns(path: Path, digit: np.ndarray, corners: list[tuple[int, int]]
     whole = figure.add_subplot(grid[:, 0])
     show_digit(whole, digit, "a test digit, 28×28")
     for index, (top, left) in enumerate(corners):
-        color = COLORS[index % len(COLORS)]
+        color = accent(index)
         outline(whole, top, left, size, color)
         crop = figure.add_subplot(grid[index // columns, 1 + index % columns])
         crop.imshow(digit[top:top + size, left:left + size], cmap="gray_r", vmin=0, vmax=255)
@@ -89,23 +95,34 @@ def local_patterns(path: Path, digit: np.ndarray, corners: list[tuple[int, int]]
     save(figure, path)
 
 
-def global_and_local(path: Path, dense: keras.Model, convnet: keras.Model, count: int = 6) -> None:
-    """What one unit looks at: a Dense unit weighs all 784 pixels, a Conv2D filter 3×3 of them."""
+def global_and_local(path: Path, dense: keras.Model, convnet: keras.Model, count: int = 6, zoom: int = 5) -> None:
+    """What one unit looks at: a Dense unit weighs all 784 pixels, a Conv2D filter 3×3 of them (drawn to scale
+    in a 28×28 frame, and enlarged `zoom` times beside it)."""
     dense_weights = np.asarray(dense.get_layer(index=2).get_weights()[0])  # (784, 512)
     kernels = np.asarray(first_conv(convnet).get_weights()[0])          # (3, 3, 1, 32)
     figure, axes = plt.subplots(2, count, figsize=(1.35 * count, 3.0), gridspec_kw={"hspace": 0.35})
+    side, k = 28, kernels.shape[0]
     for column in range(count):
-        template = dense_weights[:, column].reshape(28, 28)
+        template = dense_weights[:, column].reshape(side, side)
         bound = np.abs(template).max()
         axes[0, column].imshow(template, cmap="RdBu_r", vmin=-bound, vmax=bound)
-        kernel = kernels[:, :, 0, column]
+        kernel, small = kernels[:, :, 0, column], axes[1, column]
         bound = np.abs(kernel).max()
-        axes[1, column].imshow(kernel, cmap="RdBu_r", vmin=-bound, vmax=bound)
-        for row in (0, 1):
-            axes[row, column].set(xticks=[], yticks=[])
+        corner, big = 2.0, k * zoom  # the kernel to scale at the top left, enlarged at the bottom right
+        small.imshow(kernel, cmap="RdBu_r", vmin=-bound, vmax=bound, extent=(corner, corner + k, corner + k, corner))
+        far = side - 1.5 - big
+        small.imshow(kernel, cmap="RdBu_r", vmin=-bound, vmax=bound, extent=(far, far + big, far + big, far))
+        small.add_patch(Rectangle((far, far), big, big, fill=False, edgecolor=scheme().edge, linewidth=0.8))
+        for dx, dy in [(k, 0), (0, k)]:
+            small.plot([corner + dx, far + dx * zoom], [corner + dy, far + dy * zoom], color=scheme().faint,
+                       linewidth=0.8, linestyle=":")
+        small.set(xlim=(0, side), ylim=(side, 0), aspect="equal")
+    for axes_ in axes.flat:
+        axes_.set(xticks=[], yticks=[])
     axes[0, 0].set_ylabel("Dense\n28×28", fontsize=10)
-    axes[1, 0].set_ylabel("Conv2D\n3×3", fontsize=10)
-    figure.suptitle("Trained weights: red is positive, blue negative", fontsize=10)
+    axes[1, 0].set_ylabel(f"Conv2D\n3×3, and ×{zoom}", fontsize=10)
+    figure.suptitle("Trained weights, each panel the size of a 28×28 image: red is positive, blue negative",
+                    fontsize=10)
     save(figure, path)
 
 
@@ -128,7 +145,7 @@ def translation(path: Path, convnet: keras.Model, digit: np.ndarray, canvas: int
         response = response[:, :, index]
         peak = np.unravel_index(response.argmax(), response.shape)
         show_digit(axes[0, column], picture, f"the digit at ({top}, {left})")
-        outline(axes[0, column], peak[0], peak[1], 3, COLORS[1])
+        outline(axes[0, column], peak[0], peak[1], 3, accent(1))
         axes[1, column].imshow(response, cmap="magma", vmin=0)
         outline(axes[1, column], peak[0], peak[1], 1, "#17becf", width=2)
         axes[1, column].set(xticks=[], yticks=[])
@@ -137,25 +154,24 @@ def translation(path: Path, convnet: keras.Model, digit: np.ndarray, canvas: int
 
 
 def hierarchy(path: Path, digit: np.ndarray, convnet: keras.Model) -> None:
-    """The regions that one unit of each Conv2D layer sees, nested around the same point of a digit."""
+    """What one unit of each Conv2D layer sees of a digit: its receptive field around the same point, the rest
+    of the digit faded."""
     layers = window_layers(convnet)
     sizes = receptive_fields([(k, s) for _, k, s in layers])
     jumps = np.cumprod([s for _, _, s in layers])  # input pixels between neighbouring units of each layer
     convs = [(size, jump) for (kind, _, _), size, jump in zip(layers, sizes, jumps) if kind == "Conv2D"]
     centre = 13.5
-    figure, axes = plt.subplots(1, len(convs) + 1, figsize=(2.3 * (len(convs) + 1), 2.8),
-                                gridspec_kw={"width_ratios": [1.4] + [1] * len(convs)})
-    show_digit(axes[0], digit, "the input")
-    for index, (size, jump) in enumerate(convs):
+    figure, axes = plt.subplots(1, len(convs), figsize=(2.4 * len(convs), 2.8), gridspec_kw={"wspace": 0.12})
+    fade = np.array(matplotlib.colors.to_rgba(scheme().background))
+    for index, ((size, jump), axes_) in enumerate(zip(convs, axes)):
         unit = max(0, round((centre - (size - 1) / 2) / jump))  # the unit whose region is nearest the centre
         top = unit * jump
-        color = COLORS[index]
-        outline(axes[0], top, top, size, color, inset=0.1 * index)
-        axes[index + 1].imshow(digit[top:top + size, top:top + size], cmap="gray_r", vmin=0, vmax=255)
-        axes[index + 1].set(xticks=[], yticks=[])
-        axes[index + 1].set_title(f"Conv2D layer {index + 1}\nsees {size}×{size} pixels", fontsize=10)
-        for spine in axes[index + 1].spines.values():
-            spine.set(edgecolor=color, linewidth=3)
+        mask = np.tile(fade, (*digit.shape, 1))
+        mask[:, :, 3] = 0.8
+        mask[top:top + size, top:top + size, 3] = 0.0
+        show_digit(axes_, digit, f"Conv2D layer {index + 1}\nsees {size}×{size} pixels")
+        axes_.imshow(mask)
+        outline(axes_, top, top, size, accent(index))
     save(figure, path)
 
 
@@ -167,19 +183,20 @@ def patch_locations(path: Path, n: int, k: int, s: int, padding: str, examples: 
     side, out = n + before + after, output_size(n, k, s, padding)
     figure, (left, right) = plt.subplots(1, 2, figsize=(0.55 * (side + out) + 1.4, 0.55 * side + 0.9),
                                          gridspec_kw={"width_ratios": [side, out], "wspace": 0.35})
-    fills = [[PAD_FILL if not (before <= i < before + n and before <= j < before + n) else "white"
-              for j in range(side)] for i in range(side)]
+    colors = scheme()
     for i in range(side):
         for j in range(side):
-            left.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=fills[i][j], edgecolor="#999999"))
-            if fills[i][j] == PAD_FILL:
-                left.text(j, i, "0", ha="center", va="center", color="#777777", fontsize=9)
+            padded = not (before <= i < before + n and before <= j < before + n)
+            left.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=colors.padding if padded else colors.cell,
+                                     edgecolor=colors.edge))
+            if padded:
+                left.text(j, i, "0", ha="center", va="center", color=colors.faint, fontsize=9)
     centres = [(i * s + k // 2, j * s + k // 2) for i in range(out) for j in range(out)]
-    left.plot([c for _, c in centres], [r for r, _ in centres], "o", color=INK, markersize=4)
-    out_fills = [["white"] * out for _ in range(out)]
+    left.plot([c for _, c in centres], [r for r, _ in centres], "o", color=colors.ink, markersize=4)
+    out_fills = [[colors.cell] * out for _ in range(out)]
     for index, (i, j) in enumerate(examples):
-        outline(left, i * s, j * s, k, COLORS[index], inset=0.06 + 0.05 * index)
-        out_fills[i][j] = PASTELS[index % len(PASTELS)]
+        outline(left, i * s, j * s, k, accent(index), inset=0.06 + 0.05 * index)
+        out_fills[i][j] = tint(index)
     left.set(xlim=(-0.6, side - 0.4), ylim=(side - 0.4, -0.6), aspect="equal")
     padded = f"{n}×{n} input, padded to {side}×{side}" if padding == "same" else f"{n}×{n} input"
     bare(left, f'{padded}, {k}×{k} windows, stride {s}')
@@ -187,7 +204,7 @@ def patch_locations(path: Path, n: int, k: int, s: int, padding: str, examples: 
     number_grid(right, labels, fills=out_fills, fmt="{}",
                 title=f"output {out}×{out}:\n{out * out} patches")
     for index, (i, j) in enumerate(examples):
-        outline(right, i, j, 1, COLORS[index], inset=0.06)
+        outline(right, i, j, 1, accent(index), inset=0.06)
     save(figure, path)
 
 
@@ -201,10 +218,10 @@ def dilation_taps(path: Path, k: int = 3, dilations: tuple[int, ...] = (1, 2, 3)
         taps = {(top + d * a, top + d * b) for a in range(k) for b in range(k)}
         for i in range(side):
             for j in range(side):
-                fill = PASTELS[index % len(PASTELS)] if (i, j) in taps else "white"
-                axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=fill, edgecolor="#999999"))
-        axes.plot([j for _, j in taps], [i for i, _ in taps], "o", color=COLORS[index], markersize=6)
-        outline(axes, top, top, span, COLORS[index], inset=0.04)
+                fill = tint(index) if (i, j) in taps else scheme().cell
+                axes.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=fill, edgecolor=scheme().edge))
+        axes.plot([j for _, j in taps], [i for i, _ in taps], "o", color=accent(index), markersize=6)
+        outline(axes, top, top, span, accent(index), inset=0.04)
         axes.set(xlim=(-0.6, side - 0.4), ylim=(side - 0.4, -0.6), aspect="equal")
         bare(axes, f"dilation {d}: {k * k} taps, {d} apart\nwindow {span}×{span}")
     save(figure, path)
@@ -218,13 +235,13 @@ def convolution_steps(path: Path, image: np.ndarray, kernel: np.ndarray, at: tup
     products = patch * kernel
     figure, axes = plt.subplots(1, 5, figsize=(13, 3.2), gridspec_kw={"width_ratios": [5, 3, 3, 3, 3], "wspace": 0.45})
     number_grid(axes[0], image, title=f"input {image.shape[0]}×{image.shape[1]}")
-    outline(axes[0], at[0], at[1], k, COLORS[0])
-    number_grid(axes[1], patch, fills=[[PASTELS[0]] * k] * k, title="1. one 3×3 patch")
-    number_grid(axes[2], kernel, fills=[[PASTELS[2]] * k] * k, fmt="{:+g}", title="2. the kernel")
+    outline(axes[0], at[0], at[1], k, accent(0))
+    number_grid(axes[1], patch, fills=[[tint(0)] * k] * k, title="1. one 3×3 patch")
+    number_grid(axes[2], kernel, fills=[[tint(2)] * k] * k, fmt="{:+g}", title="2. the kernel")
     number_grid(axes[3], products, fmt="{:+g}", title=f"3. multiply, then sum:\n{products.sum():g}")
-    fills = [[PASTELS[1] if (i, j) == at else "white" for j in range(output.shape[1])] for i in range(output.shape[0])]
+    fills = [[tint(1) if (i, j) == at else scheme().cell for j in range(output.shape[1])] for i in range(output.shape[0])]
     number_grid(axes[4], output, fills=fills, title=f"4. output map {output.shape[0]}×{output.shape[1]}")
-    outline(axes[4], at[0], at[1], 1, COLORS[1], inset=0.04)
+    outline(axes[4], at[0], at[1], 1, accent(1), inset=0.04)
     figure.canvas.draw()
     for left, right, symbol in [(0, 1, "→"), (1, 2, "×"), (2, 3, "="), (3, 4, "→")]:
         between(figure, axes[left], axes[right], symbol)
@@ -240,26 +257,26 @@ def slice_stack(axes: plt.Axes, x: float, y: float, rows: int, cols: int, fills:
         for i in range(rows):
             for j in range(cols):
                 axes.add_patch(Rectangle((left + j * cell, top - (i + 1) * cell), cell, cell, facecolor=fills[depth],
-                                         edgecolor="#777777", linewidth=0.8))
+                                         edgecolor=scheme().edge, linewidth=0.8))
         if window:
             row, column, size = window
             axes.add_patch(Rectangle((left + column * cell, top - (row + size) * cell), size * cell, size * cell,
-                                     fill=False, edgecolor=COLORS[0], linewidth=2.2))
+                                     fill=False, edgecolor=accent(0), linewidth=2.2))
 
 
 def channels(path: Path, c_in: int = 3, c_out: int = 4, n: int = 5, k: int = 3) -> None:
     """One k×k×C_in kernel makes one output channel; C_out kernels (a 2×2 grid here) make C_out output channels."""
     out, shift = n - k + 1, 0.55
-    inputs = list(PASTELS[:c_in])
-    filters = ["#9ecae1", "#fdae6b", "#a1d99b", "#bcbddc"][:c_out]
+    inputs = [tint(index) for index in range(c_in)]
+    filters = list(scheme().fills[:c_out])
     figure, axes = plt.subplots(figsize=(12, 7.4))
     row_one, row_two = 15.5, 6.2
 
     def label(x: float, y: float, text: str, size: int = 11) -> None:
-        axes.text(x, y, text, ha="center", va="top", fontsize=size, color=INK)
+        axes.text(x, y, text, ha="center", va="top", fontsize=size, color=scheme().ink)
 
     def symbol(x: float, y: float, text: str) -> None:
-        axes.text(x, y, text, ha="center", va="center", fontsize=22, color=INK)
+        axes.text(x, y, text, ha="center", va="center", fontsize=22, color=scheme().ink)
 
     # One filter: a window through all input channels, times one kernel of the same depth, gives one value.
     slice_stack(axes, 0, row_one, n, n, inputs, window=(0, 0, k))
@@ -271,11 +288,11 @@ def channels(path: Path, c_in: int = 3, c_out: int = 4, n: int = 5, k: int = 3) 
     symbol(x_kernel + k + c_in * shift + 1.0, row_one - n / 2, "→")
     x_out = x_kernel + k + c_in * shift + 2.4
     slice_stack(axes, x_out, row_one - 1, out, out, [filters[0]])
-    axes.add_patch(Rectangle((x_out, row_one - 2), 1, 1, fill=False, edgecolor=COLORS[1], linewidth=2.2))
+    axes.add_patch(Rectangle((x_out, row_one - 2), 1, 1, fill=False, edgecolor=accent(1), linewidth=2.2))
     label(x_out + out / 2, row_one - out - 1.4, f"one output channel\n{out}×{out}")
     axes.text(x_out + out + 1.0, row_one - 1.2,
               f"each value: the {k}·{k}·{c_in} = {k * k * c_in}\nproducts of a window and\n"
-              "the kernel, summed,\nplus the bias", ha="left", va="top", fontsize=11, color=INK)
+              "the kernel, summed,\nplus the bias", ha="left", va="top", fontsize=11, color=scheme().ink)
 
     # Several filters: each has its own kernel and makes its own output channel; they stack.
     slice_stack(axes, 0, row_two, n, n, inputs)
@@ -293,7 +310,7 @@ def channels(path: Path, c_in: int = 3, c_out: int = 4, n: int = 5, k: int = 3) 
     label(x_outs + out / 2 + shift, row_two - out - 1.4, f"output {out}×{out}×{c_out}\n(one channel per filter)")
     axes.text(x_outs + out + c_out * shift + 0.6, row_two - 1.2,
               "each filter makes\none output channel;\nthey stack along\nthe depth axis", ha="left", va="top",
-              fontsize=11, color=INK)
+              fontsize=11, color=scheme().ink)
 
     axes.set(xlim=(-0.3, 28.5), ylim=(-1.3, row_one + 1.3), aspect="equal")
     bare(axes)
@@ -306,7 +323,7 @@ def max_pooling(path: Path, values: np.ndarray, size: int = 2) -> None:
     """2×2 max pooling with stride 2 on a small map of numbers: each window keeps its largest value."""
     pooled = max_pool2d(values[:, :, np.newaxis].astype(float), size)[:, :, 0]
     rows, cols = values.shape
-    fills = [[PASTELS[(i // size * (cols // size) + j // size) % len(PASTELS)] for j in range(cols)] for i in range(rows)]
+    fills = [[tint(i // size * (cols // size) + j // size) for j in range(cols)] for i in range(rows)]
     bold = np.zeros(values.shape, dtype=bool)
     for i in range(pooled.shape[0]):
         for j in range(pooled.shape[1]):
@@ -326,7 +343,7 @@ def max_pooling(path: Path, values: np.ndarray, size: int = 2) -> None:
 
 def receptive_field_growth(path: Path, digit: np.ndarray, pooled: keras.Model, unpooled: keras.Model) -> None:
     """The input region one unit of each Conv2D layer sees, with max pooling and without."""
-    figure, axes = plt.subplots(1, 2, figsize=(7.0, 4.2), gridspec_kw={"wspace": 0.08})
+    figure, axes = plt.subplots(1, 2, figsize=(7.0, 3.6), gridspec_kw={"wspace": 0.08})
     for axes_, model, label in [(axes[0], pooled, "with max pooling"), (axes[1], unpooled, "without pooling")]:
         layers = window_layers(model)
         sizes = receptive_fields([(k, s) for _, k, s in layers])
@@ -334,10 +351,10 @@ def receptive_field_growth(path: Path, digit: np.ndarray, pooled: keras.Model, u
         show_digit(axes_, digit, f"{label}: " + " → ".join(f"{size}×{size}" for size in convs))
         for index, size in enumerate(convs):
             top = (digit.shape[0] - size) // 2
-            outline(axes_, top, top, size, COLORS[index], width=3)
-    handles = [plt.Line2D([], [], color=COLORS[index], linewidth=3) for index in range(len(convs))]
-    figure.legend(handles, [f"Conv2D layer {index + 1}" for index in range(len(convs))], loc="lower center",
-                  ncol=len(convs), frameon=False, fontsize=10, bbox_to_anchor=(0.5, -0.02))
+            outline(axes_, top, top, size, accent(index), width=3)
+    handles = [plt.Line2D([], [], color=accent(index), linewidth=3) for index in range(len(convs))]
+    axes[0].legend(handles, [f"Conv2D layer {index + 1}" for index in range(len(convs))], loc="upper center",
+                   bbox_to_anchor=(1.04, -0.02), ncol=len(convs), frameon=False, fontsize=10)
     save(figure, path)
 
 
@@ -353,20 +370,20 @@ def accuracy_against_shift(path: Path, results: Path) -> None:
     labels = {"dense": "dense baseline", "convnet": "the book's convnet\n(Flatten)",
               "global-pooling": "convnet with global\naverage pooling"}
     figure, axes = plt.subplots(figsize=(7.4, 4.0))
-    for color, row in zip(COLORS, record["results"]):
+    for color, row in zip(scheme().accents, record["results"]):
         intervals = [mean_interval(values) for values in row["accuracy_by_shift"]]
         axes.plot(shifts, [i.mean for i in intervals], color=color, marker="o", linewidth=2,
                   label=labels.get(row["model"], row["model"]))
         axes.fill_between(shifts, [i.low for i in intervals], [i.high for i in intervals], color=color,
                           alpha=0.2, linewidth=0)
-    axes.axhline(0.1, color="#888888", linestyle=":", linewidth=1)
+    axes.axhline(0.1, color=scheme().faint, linestyle=":", linewidth=1)
     axes.annotate("chance: 10%", (shifts[-1], 0.1), xytext=(0, 4), textcoords="offset points", ha="right",
-                  fontsize=9, color="#666666")
+                  fontsize=9, color=scheme().faint)
     axes.set(xticks=shifts, ylim=(0, 1), xlabel="shift of the test digits, in pixels down and right",
              ylabel="test accuracy")
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    axes.grid(axis="y", color="#e6e6e6")
+    axes.grid(axis="y")
     axes.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     settings = record["settings"]
     axes.set_title(f"Trained on centered digits, tested on shifted ones "
@@ -419,4 +436,6 @@ def feature_maps(path: Path, convnet: keras.Model, digit: np.ndarray, per_layer:
             axes[row, column].imshow(activation[:, :, channel], cmap="magma", vmin=0)
             axes[row, column].set(xticks=[], yticks=[])
             axes[row, column].set_xlabel(f"ch {channel}", fontsize=8, labelpad=1)
+    figure.text(0.5, 0.06, "Each map has its own color scale: black is 0, the brightest color is that map's "
+                "largest value.", ha="center", va="top", fontsize=9)
     save(figure, path)

@@ -7,7 +7,9 @@ import math
 import statistics
 from pathlib import Path
 
-from convnets.plots import plt, save_figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from convnets.plots import SCHEMES, drawing_in, plt, save_figure, scheme, scheme_path
 
 FIGURES = ("fit_seconds", "time_to_target", "images_per_second", "gflops_per_second")
 
@@ -121,32 +123,43 @@ def plot(runs: list[dict], summaries: dict[str, dict], labels: dict[str, str], t
         first = run["seed"] == summaries[run["entry"]]["seeds"][0]
         curves.plot(seconds, accuracy, marker=".", color=colors[run["entry"]], alpha=0.8,
                     label=labels[run["entry"]] if first else None)
-    curves.axhline(target, color="gray", linestyle="--", linewidth=1)
+    curves.axhline(target, color=scheme().faint, linestyle="--", linewidth=1)
     curves.set(xscale="log", xlabel="training seconds (evaluation excluded, log scale)", ylabel="test accuracy",
                title="Test accuracy while training", ylim=(max(0.0, target - 0.04), 1.0))
+    curves.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # labelled 0.5, 1, 2, 5, 10... and no minor labels
+    curves.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    curves.xaxis.set_minor_formatter(NullFormatter())
     curves.legend(loc="lower right", fontsize="small")
     names = list(summaries)
     positions = range(len(names))
     fit = [summaries[name]["fit_seconds"] for name in names]
     reach = [summaries[name]["time_to_target"] or 0.0 for name in names]
-    bars.barh([p + 0.2 for p in positions], fit, height=0.4, color="lightgray", label="whole fit")
+    bars.barh([p + 0.2 for p in positions], fit, height=0.4, color=scheme().neutral, label="whole fit")
     bars.barh([p - 0.2 for p in positions], reach, height=0.4, color=[colors[n] for n in names],
               label=f"until {target:.3f}")
     bars.set_yticks(list(positions), [labels[name] for name in names], fontsize="small")
     bars.invert_yaxis()
     bars.set(xlabel="seconds (median over seeds)", title="Median training time")
-    bars.legend(loc="lower right", fontsize="small")
+    bars.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize="small", frameon=False)
     for axes in (curves, bars):
-        axes.grid(alpha=0.3)
+        axes.grid()
     figure.suptitle(title)
     save_figure(figure, path, dpi=110)
 
 
-def redraw(report_path: Path, chart: Path | None = None) -> Path:
-    """Draw the chart of a benchmark from its JSON file (default: beside it, as .png); returns its path."""
+def draw_chart(report_path: Path, chart: Path) -> None:
+    """Draw the chart of a benchmark from its JSON file, in the current color scheme."""
     report = json.loads(report_path.read_text())
     labels = {name: entry["label"] for name, entry in report["entries"].items()}
-    chart = chart or report_path.with_suffix(".png")
     where = report["device"].split(" (")[0].removeprefix("Training on ")
     plot(report["runs"], report["summaries"], labels, report["target"], chart, f"MNIST convnet, {where}")
+
+
+def redraw(report_path: Path, chart: Path | None = None) -> Path:
+    """Draw the chart of a benchmark from its JSON file (default: beside it, as .png), and its dark variant
+    (NAME-dark.png); returns the first one's path."""
+    chart = chart or report_path.with_suffix(".png")
+    for chosen in SCHEMES:
+        with drawing_in(chosen):
+            draw_chart(report_path, scheme_path(chart, chosen))
     return chart
