@@ -10,13 +10,15 @@ import functools
 import json
 import tomllib
 import re
+import statistics
+import sys
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
 from convnets.benchmark.flops import forward_flops
-from convnets.stats import accuracy_difference, mean_interval, paired_difference
+from convnets.stats import accuracy_difference, mean_interval, paired_difference, unpaired_difference
 from helpers import ROOT
 from pagetest.prose import Claim, check, prose, unchecked_numbers
 
@@ -336,6 +338,34 @@ CLAIMS += [
           lambda: same_against_explicit(6, 3, 2), fmt="{}"),
 ]
 
+# The pooling experiment's numbers, from its stored runs (snaps/pooling_experiment*.json).
+CLAIMS += [
+    Claim(POOL, "So the results come with {} confidence intervals", lambda: mean_interval.__defaults__[0],
+          fmt="{:.0%}"),
+    Claim(POOL, "`KERAS_BACKEND=jax`), with {} seeds per model", lambda: snapshot(FULL)["settings"]["seeds"],
+          fmt="{}"),
+    Claim(POOL, "three epochs, with {} seeds per model", lambda: snapshot(SMALL)["settings"]["seeds"], fmt="{}"),
+    Claim(POOL, "by {} and {} points on average",
+          lambda: (-versus_max("average").mean, -versus_max("strided").mean), fmt="{:.1f}"),
+    Claim(POOL, "that interval runs from −{} to +{} points",
+          lambda: (-versus_max("none").low, versus_max("none").high), fmt="{:.1f}"),
+    Claim(POOL, "its runs took a median of {} s against {} s with max pooling, {} times longer",
+          lambda: (median_seconds("none"), median_seconds("max"), median_seconds("none") / median_seconds("max")),
+          fmt="{:.0f}"),
+    Claim(POOL, "fits its training images best, {} in the last epoch",
+          lambda: statistics.fmean(pooling_row(SMALL, "none")["train_accuracy"]), fmt="{:.1%}"),
+    Claim(POOL, "larger than that of every other model: {} points against {} for max",
+          lambda: (statistics.fmean(train_minus_test("none")), statistics.fmean(train_minus_test("max"))),
+          fmt="{:.1f}"),
+    Claim(POOL, "their interval grows from ±{} to ±{} points",
+          lambda: (versus_max("strided").half_width, versus_max("strided", paired=False).half_width), fmt="{:.2f}"),
+    Claim(POOL, "the two widths are nearly equal, ±{} and ±{}",
+          lambda: (versus_max("none").half_width, versus_max("none", paired=False).half_width), fmt="{:.2f}"),
+    Claim(POOL, "With {} seeds of a shortened", lambda: snapshot(SMALL)["settings"]["seeds"], fmt="{}"),
+    Claim(POOL, "which trained {} times longer", lambda: median_seconds("none") / median_seconds("max"), fmt="{:.0f}"),
+]
+
+
 # Numbers the code does not produce, per page: fragments as the Markdown writes them.
 QUOTED: dict[str, list[str]] = {
     HOME: ["chapter 8.1"],  # the book's chapter
@@ -584,13 +614,69 @@ def pooling_runs(name: str, pooling: str) -> list[float]:
 
 
 FULL, SMALL = "pooling_experiment.json", "pooling_experiment_cpu.json"
+POOLINGS = ("max", "average", "strided", "none")
+
+
+def pooling_row(name: str, pooling: str) -> dict:
+    return next(row for row in snapshot(name)["results"] if row["pooling"] == pooling)
+
+
+def percent(values: list[float]) -> list[float]:
+    return [100 * value for value in values]
+
+
+def train_minus_test(pooling: str) -> list[float]:
+    """The gap between training (last epoch) and test accuracy, in points, one per seed of the CPU run."""
+    row = pooling_row(SMALL, pooling)
+    return [100 * (train - test) for train, test in zip(row["train_accuracy"], row["test_accuracy"])]
+
+
+def median_seconds(pooling: str) -> float:
+    return statistics.median(pooling_row(SMALL, pooling)["seconds"])
+
+
+def versus_max(pooling: str, paired: bool = True):
+    difference = paired_difference if paired else unpaired_difference
+    return difference(percent(pooling_runs(SMALL, pooling)), percent(pooling_runs(SMALL, "max")))
+
+
 COMPARISONS: dict[tuple[str, str], Callable[[], bool]] = {
     (FIRST, "We will see that a small convnet does better"): convnet_beats_dense,
+    (CONV, "The convnet of the [previous chapter](first-convnet.md) beat a dense network"): convnet_beats_dense,
     (FIRST, "Why does the convnet generalize so much better?"): convnet_beats_dense,
     (FIRST, "On MNIST the small convnet beats the dense baseline"): convnet_beats_dense,
     (FIRST, "Training the convnet takes longer, though"):
         lambda: first_chapter_run("convnet")[1] > first_chapter_run("dense")[1],
-POOL_ENTRIES
+    (POOL, "Max pooling has the highest mean"):
+        lambda: max(POOLINGS, key=lambda p: statistics.fmean(pooling_runs(FULL, p))) == "max",
+    (POOL, "between max pooling and each of the other three this run finds no clear difference"):
+        lambda: all(no_clear_difference(pooling_runs(FULL, p), pooling_runs(FULL, "max")) for p in POOLINGS[1:]),
+    (POOL, "Max pooling beats average pooling and strided convolutions"):
+        lambda: all(beats(pooling_runs(SMALL, "max"), pooling_runs(SMALL, p)) for p in ("average", "strided")),
+    (POOL, "Between max pooling and no pooling at all, the experiment finds no clear difference"):
+        lambda: no_clear_difference(pooling_runs(SMALL, "none"), pooling_runs(SMALL, "max")),
+    (POOL, "the model without pooling pays in time, not in accuracy"):
+        lambda: all(none > pooled for none, pooled in zip(pooling_row(SMALL, "none")["seconds"],
+                                                           pooling_row(SMALL, "max")["seconds"]))
+        and no_clear_difference(pooling_runs(SMALL, "none"), pooling_runs(SMALL, "max")),
+    (POOL, "The model without pooling fits its training images best"):
+        lambda: all(beats(pooling_row(SMALL, "none")["train_accuracy"], pooling_row(SMALL, p)["train_accuracy"])
+                    for p in POOLINGS[:3]),
+    (POOL, "its gap between training and test accuracy is larger than that of every other model"):
+        lambda: all(beats(train_minus_test("none"), train_minus_test(p)) for p in POOLINGS[:3]),
+    (POOL, "here that did not cost it test accuracy"):
+        lambda: no_clear_difference(pooling_runs(SMALL, "none"), pooling_runs(SMALL, "max")),
+    (POOL, "Paired by seed, the difference is resolved; unpaired, it is not"):
+        lambda: versus_max("strided").excludes_zero() and not versus_max("strided", paired=False).excludes_zero(),
+    (POOL, "max pooling beat average pooling and strided convolutions, and showed no clear difference from no "
+           "pooling"):
+        lambda: all(beats(pooling_runs(SMALL, "max"), pooling_runs(SMALL, p)) for p in ("average", "strided"))
+        and no_clear_difference(pooling_runs(SMALL, "none"), pooling_runs(SMALL, "max")),
+    (POOL, "fitted its training images more closely than it fitted the test images"):
+        lambda: beats(pooling_row(SMALL, "none")["train_accuracy"], pooling_runs(SMALL, "none")),
+    (POOL, "Three seeds of the full training could not separate any of the four"):
+        lambda: all(no_clear_difference(pooling_runs(FULL, a), pooling_runs(FULL, b))
+                    for i, a in enumerate(POOLINGS) for b in POOLINGS[i + 1:]),
     (INVARIANCE, "On the centered test digits, the book's convnet comes first and the global-pooling convnet "
                  "last"):
         lambda: beats(accuracies("convnet", 0), accuracies("dense", 0))
@@ -630,6 +716,8 @@ COMPARATIVE = re.compile(r"\b(better|beats?|worse|outperforms?|(?:higher|lower|f
 # Sentences with a comparative word that compare nothing measured here, each with the reason.
 NOT_COMPARISONS = {
     CONV: ["it *generalizes* better"],  # the argument for convolutions; the first chapter measures the outcome
+    POOL: ["The book's advice is that max pooling tends to work better than both",  # attributed; tested below it
+           'and the honest verdict is "no clear difference"'],  # defines the phrase
 }
 
 
@@ -642,3 +730,19 @@ def test_every_comparative_sentence_is_checked(page):
                  and not any(" ".join(known.split()) in sentence for known in checked)]
     assert not unchecked, "comparative sentences that no test checks (add them to COMPARISONS):\n" + \
         "\n".join(unchecked)
+
+
+def test_pooling_sentences_fail_when_the_stored_runs_say_otherwise(monkeypatch):
+    stored = snapshot(SMALL)
+
+    def stored_with(pooling: str, accuracies: list[float]) -> dict:
+        return {**stored, "results": [{**row, "test_accuracy": accuracies} if row["pooling"] == pooling else row
+                                      for row in stored["results"]]}
+
+    this_module = sys.modules[__name__]
+    average_as_good = stored_with("average", pooling_runs(SMALL, "max"))
+    monkeypatch.setattr(this_module, "snapshot", lambda name: average_as_good if name == SMALL else stored)
+    assert not COMPARISONS[POOL, "Max pooling beats average pooling and strided convolutions"]()
+    none_a_point_higher = stored_with("none", [value + 0.01 for value in pooling_runs(SMALL, "max")])
+    monkeypatch.setattr(this_module, "snapshot", lambda name: none_a_point_higher if name == SMALL else stored)
+    assert not COMPARISONS[POOL, "Between max pooling and no pooling at all, the experiment finds no clear difference"]()
