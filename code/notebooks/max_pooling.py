@@ -206,12 +206,12 @@ show_experiment(SNAPS_DIR / "pooling_experiment_cpu.json")
 # %%
 # --8<-- [start:train_gap]
 cpu_run = json.loads((SNAPS_DIR / "pooling_experiment_cpu.json").read_text())
-print("downsampling     | training | test  | gap, points | seconds per run")
+print("downsampling     | training | test   | gap, points | median seconds")
 for row in cpu_run["results"]:
     train = 100 * np.mean(row["train_accuracy"])
     test = 100 * np.mean(row["test_accuracy"])
     print(f"{NAMES[row['pooling']]:<16} | {train:7.2f}% | {test:.2f}% | {train - test:+11.2f} | "
-          f"{np.median(row['seconds']):15.0f}")
+          f"{np.median(row['seconds']):14.0f}")
 # --8<-- [end:train_gap]
 
 # %% [markdown]
