@@ -244,22 +244,51 @@ def test_one_by_one_parameter_formula_on_the_convolution_page_is_what_keras_coun
 
 
 def sums_to_python(tex: str) -> str:
-    """A formula of the form  b_o + \\sum_{u=0}^{k-1} ... x_{...}\\; w_{...}  as a Python expression."""
-    one_sum = r"\\sum_\{(\w)=0\}\^\{((?:[^{}]|\{[^{}]*\})*)\}\s*"  # \sum_{u=0}^{k-1}, bounds may hold {}
+    """A formula of the form  b_o + \\sum_{u=0}^{k-1} ... x_{...}\\; w_{...}  as a Python expression: each sum
+    a generator over its index, from its lower bound to its upper bound included."""
+    one_sum = r"\\sum_\{(\w)=(\d)\}\^\{?((?:[^{}\s]|\{[^{}]*\})*)\}?\s*"  # \sum_{u=0}^{k-1}; ^H needs no {}
     sums = re.findall(one_sum, tex)
     head, term = re.split(one_sum, tex)[0], re.split(one_sum, tex)[-1]
 
     def plain(part: str) -> str:
         part = re.sub(r"\b([A-Za-z])_\\text\{(\w+)\}", r"\1_\2", part)  # C_\text{in}: C_in
         part = part.replace(r"\,", "").replace(r"\;", " * ")
+        part = re.sub(r"\\frac\{([^{}]*)\}\{([A-Z])([A-Z])\}", r"(\1) / (\2 * \3) * ", part)  # \frac{1}{HW}
         part = re.sub(r"\b([a-z])_\{([^{}]*)\}", r"\1[\2]", part)  # x_{i, j}: x[i, j]
         part = re.sub(r"\b([a-z])_([a-z])\b", r"\1[\2]", part)  # b_o: b[o]
         part = re.sub(r"\b([a-z]) (?=[a-z]\b)", r"\1 * ", part)  # i s: i * s
         assert "\\" not in part, f"unexpected LaTeX in {tex!r}"
         return part
 
-    loops = " ".join(f"for {name} in range(0, {plain(top)} + 1)" for name, top in sums)
+    loops = " ".join(f"for {name} in range({low}, {plain(top)} + 1)" for name, low, top in sums)
     return f"{plain(head)}sum({plain(term)} {loops})"
+
+
+class OneBased:
+    """An array indexed from 1, as a formula that counts from 1 writes it."""
+
+    def __init__(self, array) -> None:
+        self.array = array
+
+    def __getitem__(self, index: tuple) -> float:
+        return self.array[tuple(i - 1 for i in index)]
+
+
+def test_global_average_pooling_formula_on_the_invariance_page_is_what_keras_computes():
+    import keras
+    import numpy as np
+
+    text = (DOCS / "invariance.md").read_text(encoding="utf-8")
+    tex = re.search(r"^g_c = (.+?), \\qquad c = 1, \\dots, C\.$", text, re.M)
+    assert tex, "invariance.md: no display formula g_c = ... for global average pooling"
+    expression = sums_to_python(tex[1])
+    for height, width, channels in ((1, 1, 1), (3, 5, 2), (6, 4, 3)):
+        x = np.random.default_rng(height).normal(size=(1, height, width, channels)).astype("float32")
+        keras_means = np.asarray(keras.layers.GlobalAveragePooling2D()(x))[0]
+        for c in range(1, channels + 1):
+            names = {"x": OneBased(x[0]), "c": c, "H": height, "W": width}
+            stated = eval(expression, {"range": range, "sum": sum, **names})
+            assert abs(stated - keras_means[c - 1]) < 1e-5, f"{tex[1]} for channel {c} of a {x.shape[1:]} map"
 
 
 def tex_to_python(tex: str) -> str:
