@@ -1,5 +1,6 @@
 """Regenerate every figure of the site, as PNG files in snaps/ (or --output DIR), each in the site's two color
-schemes: NAME.png for the light one, NAME-dark.png for the dark one.
+schemes: NAME.png for the light one, NAME-dark.png for the dark one; and the frame data of every animation,
+as snaps/NAME.json (docs/javascripts/animation.mjs plays it, in either scheme).
 
 The figures that show trained weights use the book's convnet and dense baseline, trained once with the
 book's recipe and then reused from the cache in runs/cache. --quick trains them for one epoch on 2,000
@@ -75,9 +76,9 @@ def untrained(name: str):
     return MODELS[name]()
 
 
-def toy_image() -> np.ndarray:
-    """A 5×5 image of small integers with a vertical edge between its third and fourth columns."""
-    image = np.random.default_rng(3).integers(0, 3, size=(5, 5)).astype(float)
+def toy_image(n: int = 5) -> np.ndarray:
+    """An n×n image of small integers with a vertical edge between its third and fourth columns."""
+    image = np.random.default_rng(3).integers(0, 3, size=(n, n)).astype(float)
     image[:, 3:] += 5
     return image
 
@@ -98,7 +99,36 @@ def benchmark_chart(name: str) -> Callable[[Sources, Path], None]:
     return draw
 
 
-# Each figure by name (its file name without .png), and how to draw it.
+class Animation:
+    """A job that writes an animation's frame data, snaps/NAME.json, built by convnets.animations."""
+
+    def __init__(self, build: Callable[[Sources], dict]) -> None:
+        self.build = build
+
+    def __call__(self, sources: Sources, path: Path) -> None:
+        from convnets.animations import write
+
+        write(self.build(sources), path)
+
+
+def first_layer(sources: Sources) -> tuple[np.ndarray, np.ndarray]:
+    """The trained convnet's first-layer kernels (3, 3, 1, 32) and biases."""
+    return tuple(np.asarray(w) for w in figures().first_conv(sources.convnet).get_weights())
+
+
+def animations() -> ModuleType:
+    from convnets import animations
+
+    return animations
+
+
+def pooled_digit(sources: Sources) -> dict:
+    crop, channel = animations().pool_crop(*first_layer(sources), sources.digit)
+    return animations().pool_animation(f"2×2 max pooling, stride 2, on part of filter {channel}'s map of a test digit",
+                                       crop)
+
+
+# Each figure by name (its file name without .png, or .json for an animation), and how to draw it.
 JOBS: dict[str, Callable[[Sources, Path], None]] = {
     "local_patterns": lambda src, path: figures().local_patterns(
         path, src.digit, [(3, 9), (4, 14), (10, 10), (16, 7), (17, 19)]),
@@ -123,8 +153,21 @@ JOBS: dict[str, Callable[[Sources, Path], None]] = {
     "training_curves": training_curves,
     "benchmark-cpu": benchmark_chart("benchmark-cpu"),
     "benchmark-gpu": benchmark_chart("benchmark-gpu"),
+    "anim_valid": Animation(lambda src: animations().conv_animation(
+        "“valid”: a 3×3 kernel over a 5×5 input, stride 1", toy_image(), EDGE)),
+    "anim_same": Animation(lambda src: animations().conv_animation(
+        "“same”: the 5×5 input padded with zeros, stride 1", toy_image(), EDGE, padding="same")),
+    "anim_stride_valid": Animation(lambda src: animations().conv_animation(
+        "Stride 2, “valid”, on the 5×5 input", toy_image(), EDGE, strides=2)),
+    "anim_stride_same": Animation(lambda src: animations().conv_animation(
+        "Stride 2, “same”, on a 6×6 input: Keras pads only after", toy_image(6), EDGE, strides=2, padding="same")),
+    "anim_dilation": Animation(lambda src: animations().conv_animation(
+        "Dilation 2: a 3×3 kernel spread over 5×5 cells of a 7×7 input", toy_image(7), EDGE, dilation=2)),
+    "anim_max_pool": Animation(pooled_digit),
+    "anim_filter": Animation(lambda src: animations().filter_animation(*first_layer(src), src.digit)),
 }
-FIGURES = tuple(JOBS)
+FIGURES = tuple(name for name, job in JOBS.items() if not isinstance(job, Animation))
+ANIMATIONS = tuple(name for name, job in JOBS.items() if isinstance(job, Animation))
 
 
 def parse_args(argv: list[str] | None, names: tuple[str, ...]) -> argparse.Namespace:
@@ -132,14 +175,14 @@ def parse_args(argv: list[str] | None, names: tuple[str, ...]) -> argparse.Names
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, default=SNAPS_DIR, help="folder for the PNG files (default: snaps/)")
     parser.add_argument("--only", choices=names, action="append", metavar="NAME",
-                        help=f"draw only this figure (repeatable): {', '.join(names)}")
+                        help=f"draw only this figure or animation (repeatable): {', '.join(names)}")
     parser.add_argument("--quick", action="store_true", help="models trained for one epoch on 2,000 images")
     parser.add_verbose_option()
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv, FIGURES)
+    args = parse_args(argv, tuple(JOBS))
     if args.output.exists() and not args.output.is_dir():
         fail(f"--output is a file, not a folder: {args.output}")
     mnist = local_mnist_or_fail()
@@ -149,19 +192,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def draw(args: argparse.Namespace, sources: Sources) -> int:
-    """Draw the figures that --only names, or all of them."""
+    """Draw the figures and write the animations that --only names, or all of them."""
     args.output.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    for name in args.only or FIGURES:
-        for scheme in SCHEMES:
-            path = scheme_path(args.output / f"{name}.png", scheme)
+    names = args.only or tuple(JOBS)
+    for name in names:
+        if isinstance(JOBS[name], Animation):
+            paths = [(args.output / f"{name}.json", None)]
+        else:
+            paths = [(scheme_path(args.output / f"{name}.png", scheme), scheme) for scheme in SCHEMES]
+        for path, scheme in paths:
             try:
-                with drawing_in(scheme):
+                if scheme is None:
                     JOBS[name](sources, path)
+                else:
+                    with drawing_in(scheme):
+                        JOBS[name](sources, path)
             except DataError as error:
                 fail(str(error))
-            print(f"{path}  {path.stat().st_size / 1024:.0f} KB")
-    print(f"Drew {len(args.only or FIGURES)} figure(s) in {time.perf_counter() - start:.0f} s")
+            print(f"{path}  {path.stat().st_size / 1024:.1f} KB")
+    print(f"Drew {len(names)} figure(s) and animation(s) in {time.perf_counter() - start:.0f} s")
     return 0
 
 
