@@ -12,8 +12,6 @@ examples:
 from __future__ import annotations
 
 import argparse
-import platform
-import shlex
 import statistics
 import sys
 import tempfile
@@ -39,14 +37,9 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--pooling", choices=POOLINGS, action="append",
                         help="a variant to train (repeatable; default: all four)")
     parser.add_device_option()
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
-                        help=f"JSON file for the results (default: {DEFAULT_OUTPUT.relative_to(SNAPS_DIR.parent)})")
+    parser.add_json_output_option(DEFAULT_OUTPUT)
     parser.add_verbose_option()
     args = parser.parse_args(argv)
-    if args.output.suffix != ".json":
-        parser.error(f"--output must be a .json file, got {args.output}")
-    if not args.output.parent.is_dir():
-        parser.error(f"--output folder does not exist: {args.output.parent}")
     return args
 
 
@@ -90,10 +83,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | None) -> int:
     """Train every variant with every seed and write the results."""
-    import keras
-
     from convnets import data, devices
-    from convnets.run_files import write_json
+    from convnets.run_files import write_experiment
     from convnets.runner import TrainingFailed
 
     try:
@@ -121,18 +112,9 @@ def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | 
                   flush=True)
             runs.append(run)
         results.append(summarize(pooling, runs))
-    record = {
-        "command": shlex.join(["python", "code/pooling_experiment.py", *(sys.argv[1:] if argv is None else argv)]),
-        "settings": settings,
-        "machine": machine,
-        "platform": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
-        "keras": keras.__version__,
-        "backend": keras.backend.backend(),
-        "started": started.isoformat(timespec="seconds"),
-        "duration_seconds": round(time.perf_counter() - start, 1),
-        "results": results,
-    }
-    write_json(args.output, record)
+    arguments = sys.argv[1:] if argv is None else argv
+    record = write_experiment(args.output, "pooling_experiment.py", arguments, settings, machine, started,
+                              time.perf_counter() - start, results)
     print(f"Wrote {args.output} after {record['duration_seconds']:.0f} s")
     return 0
 

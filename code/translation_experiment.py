@@ -15,8 +15,6 @@ examples:
 from __future__ import annotations
 
 import argparse
-import platform
-import shlex
 import statistics
 import sys
 import tempfile
@@ -46,29 +44,27 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--max-shift", type=positive_int, default=MARGIN,
                         help=f"shift the test digits by 0 to this many pixels (default and most: {MARGIN})")
     parser.add_device_option()
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
-                        help=f"JSON file for the results (default: {DEFAULT_OUTPUT.relative_to(SNAPS_DIR.parent)})")
+    parser.add_json_output_option(DEFAULT_OUTPUT)
     parser.add_verbose_option()
     args = parser.parse_args(argv)
     if args.max_shift > MARGIN:
         parser.error(f"--max-shift is at most {MARGIN} (a {CANVAS}×{CANVAS} canvas has a margin of {MARGIN} "
                      f"pixels around a digit), got {args.max_shift}")
-    if args.output.suffix != ".json":
-        parser.error(f"--output must be a .json file, got {args.output}")
-    if not args.output.parent.is_dir():
-        parser.error(f"--output folder does not exist: {args.output.parent}")
     return args
 
 
 def canvas_images(images: np.ndarray, shift: int) -> np.ndarray:
     """uint8 (N, 28, 28) digits to float32 (N, 40, 40, 1) in [0, 1], moved `shift` pixels down and right."""
-    return place_on_canvas(images, shift, shift)[..., np.newaxis].astype("float32") / 255
+    from convnets.training import prepare_images
+
+    return place_on_canvas(prepare_images(images), shift, shift)
 
 
 def train_and_shift(name: str, seed: int, settings: dict, mnist: tuple, test_sets: list, labels,
                     device_line: str) -> dict:
     """Train one model with one seed on centered digits, as any run is trained; return its parameters,
-    accuracy per shift and seconds."""
+    accuracy per shift and seconds. `test_sets` are the shifted test digits, from 1 pixel on: run_training has
+    measured the centered ones."""
     import keras
 
     from convnets.run_files import MODEL_FILE
@@ -79,7 +75,8 @@ def train_and_shift(name: str, seed: int, settings: dict, mnist: tuple, test_set
     with tempfile.TemporaryDirectory() as folder:
         record = run_training(run, Path(folder), device_line, verbose=0, mnist=mnist)
         model = keras.models.load_model(Path(folder) / MODEL_FILE)
-    accuracies = [float(model.evaluate(x_test, labels, batch_size=512, verbose=0)[1]) for x_test in test_sets]
+    accuracies = [record["test_accuracy"],
+                  *(float(model.evaluate(x_test, labels, batch_size=512, verbose=0)[1]) for x_test in test_sets)]
     return {"parameters": record["parameters"], "accuracy_by_shift": accuracies,
             "train_accuracy": record["history"]["accuracy"][-1],
             "seconds": round(record["fit_seconds_last_session"], 1)}
@@ -110,10 +107,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | None) -> int:
     """Train every model with every seed, evaluate it at every shift and write the results."""
-    import keras
-
     from convnets import data, devices
-    from convnets.run_files import write_json
+    from convnets.run_files import write_experiment
     from convnets.runner import TrainingFailed
 
     try:
@@ -130,7 +125,7 @@ def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | 
     print(f"Translation experiment on {machine}: {', '.join(SHIFT_MODELS)}; {limit:,} training images, "
           f"{args.epochs} epoch(s), {args.seeds} seed(s), shifts 0 to {args.max_shift}")
     started, start = datetime.now(timezone.utc), time.perf_counter()
-    test_sets = [canvas_images(x_test, shift) for shift in shifts]
+    test_sets = [canvas_images(x_test, shift) for shift in shifts[1:]]
     results = []
     for name in SHIFT_MODELS:
         runs = []
@@ -144,19 +139,9 @@ def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | 
             print(f"  {name:14} seed {seed}: test accuracy by shift {accuracies} ({run['seconds']:.0f} s)", flush=True)
             runs.append(run)
         results.append(summarize(name, runs))
-    record = {
-        "command": shlex.join(["python", "code/translation_experiment.py",
-                               *(sys.argv[1:] if argv is None else argv)]),
-        "settings": settings,
-        "machine": machine,
-        "platform": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
-        "keras": keras.__version__,
-        "backend": keras.backend.backend(),
-        "started": started.isoformat(timespec="seconds"),
-        "duration_seconds": round(time.perf_counter() - start, 1),
-        "results": results,
-    }
-    write_json(args.output, record)
+    arguments = sys.argv[1:] if argv is None else argv
+    record = write_experiment(args.output, "translation_experiment.py", arguments, settings, machine, started,
+                              time.perf_counter() - start, results)
     print(f"Wrote {args.output} after {record['duration_seconds']:.0f} s")
     return 0
 

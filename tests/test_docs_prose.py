@@ -610,7 +610,7 @@ def convnet_beats_dense() -> bool:
 
 def pooling_runs(name: str, pooling: str) -> list[float]:
     """The test accuracies of one downsampling, one per seed, in snaps/`name`."""
-    return next(row["test_accuracy"] for row in snapshot(name)["results"] if row["pooling"] == pooling)
+    return pooling_row(name, pooling)["test_accuracy"]
 
 
 FULL, SMALL = "pooling_experiment.json", "pooling_experiment_cpu.json"

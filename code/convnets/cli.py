@@ -60,6 +60,15 @@ class OneLineParser(argparse.ArgumentParser):
         self.checks.append(lambda args: None if args.limit is None or args.limit <= TRAINING_IMAGES
                            else f"--limit is at most {TRAINING_IMAGES} (the training set), got {args.limit}")
 
+    def add_json_output_option(self, default: Path) -> None:
+        """--output FILE.json for an experiment's results, in a folder that exists."""
+        self.add_argument("--output", type=Path, default=default,
+                          help=f"JSON file for the results (default: {default.parent.name}/{default.name})")
+        self.checks.append(lambda args: None if args.output.suffix == ".json"
+                           else f"--output must be a .json file, got {args.output}")
+        self.checks.append(lambda args: None if args.output.parent.is_dir()
+                           else f"--output folder does not exist: {args.output.parent}")
+
     def parse_args(self, args=None, namespace=None) -> argparse.Namespace:
         """Parse, then apply the shared options' checks in the order the options were added."""
         parsed = super().parse_args(args, namespace)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import platform
+import shlex
+from datetime import datetime
 from pathlib import Path
 
 from convnets.atomic import atomic_path, atomic_write_text
@@ -18,6 +21,26 @@ RUN_LOG_FILE = "train.log"  # the framework's own log lines, and the trace of an
 
 def write_json(path: Path, data: dict) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def write_experiment(path: Path, script: str, argv: list[str], settings: dict, machine: str, started: datetime,
+                     seconds: float, results: list[dict]) -> dict:
+    """Write an experiment's record (its command, settings, machine, software, timing and results) as JSON."""
+    import keras
+
+    record = {
+        "command": shlex.join(["python", f"code/{script}", *argv]),
+        "settings": settings,
+        "machine": machine,
+        "platform": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "started": started.isoformat(timespec="seconds"),
+        "duration_seconds": round(seconds, 1),
+        "results": results,
+    }
+    write_json(path, record)
+    return record
 
 
 def save_model_atomically(model, path: Path) -> None:
