@@ -15,7 +15,7 @@ help:
 	@echo "make outputs rerun the docs pages and rewrite the shown outputs that changed (ALL=1, PAGES=...)"
 	@echo "make train   train the book's convnet with the book's recipe"
 	@echo "make bench   time to 99% test accuracy: the book's recipe against the fast one (ARGS=--seeds 5)"
-	@echo "make figures regenerate every figure of the site in snaps/"
+	@echo "make figures regenerate every figure of the site in snaps/, and the playground's exported convnet"
 	@echo "make pooling-experiment  rerun the pooling experiment in full, 10 seeds (snaps/pooling_experiment.json; GPU=1 ARGS=--device gpu)"
 	@echo "make pooling-experiment-cpu  its CPU-sized version, 20 seeds (snaps/pooling_experiment_cpu.json)"
 	@echo "make translation-experiment  rerun the translation experiment in full (snaps/translation_experiment.json)"

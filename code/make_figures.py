@@ -1,6 +1,7 @@
 """Regenerate every figure of the site, as PNG files in snaps/ (or --output DIR), each in the site's two color
-schemes: NAME.png for the light one, NAME-dark.png for the dark one; and the frame data of every animation,
-as snaps/NAME.json (docs/javascripts/animation.mjs plays it, in either scheme).
+schemes: NAME.png for the light one, NAME-dark.png for the dark one; the frame data of every animation,
+as snaps/NAME.json (docs/javascripts/animation.mjs plays it, in either scheme); and the trained convnet the
+playground page runs, as snaps/convnet.json with its weights and test digits beside it (convnets.export).
 
 The figures that show trained weights use the book's convnet and dense baseline, trained once with the
 book's recipe and then reused from the cache in runs/cache. --quick trains them for one epoch on 2,000
@@ -43,10 +44,14 @@ class Sources:
         self.mnist = mnist
 
     @cached_property
-    def digit(self):
+    def test_set(self) -> tuple[np.ndarray, np.ndarray]:
         from convnets.data import load_mnist
 
-        return (self.mnist or load_mnist())[1][0][DIGIT]
+        return (self.mnist or load_mnist())[1]
+
+    @cached_property
+    def digit(self):
+        return self.test_set[0][DIGIT]
 
     def trained(self, name: str) -> tuple:
         from convnets.cache import trained
@@ -99,8 +104,12 @@ def benchmark_chart(name: str) -> Callable[[Sources, Path], None]:
     return draw
 
 
-class Animation:
-    """A job that writes an animation's frame data, snaps/NAME.json, built by convnets.animations."""
+class DataJob:
+    """A job that writes data for the site, snaps/NAME.json (and the files it names), not a picture."""
+
+
+class Animation(DataJob):
+    """An animation's frame data, built by convnets.animations."""
 
     def __init__(self, build: Callable[[Sources], dict]) -> None:
         self.build = build
@@ -109,6 +118,16 @@ class Animation:
         from convnets.animations import write
 
         write(self.build(sources), path)
+
+
+class PlaygroundExport(DataJob):
+    """The trained convnet for the playground page: a manifest, its weights and the test digits it offers."""
+
+    def __call__(self, sources: Sources, path: Path) -> None:
+        from convnets.export import export_convnet
+
+        model, record = sources.trained("convnet")
+        export_convnet(model, record, *sources.test_set, path)
 
 
 def first_layer(sources: Sources) -> tuple[np.ndarray, np.ndarray]:
@@ -165,8 +184,9 @@ JOBS: dict[str, Callable[[Sources, Path], None]] = {
         "Dilation 2: a 3×3 kernel spread over 5×5 cells of a 7×7 input", toy_image(7), EDGE, dilation=2)),
     "anim_max_pool": Animation(pooled_digit),
     "anim_filter": Animation(lambda src: animations().filter_animation(*first_layer(src), src.digit)),
+    "convnet": PlaygroundExport(),
 }
-FIGURES = tuple(name for name, job in JOBS.items() if not isinstance(job, Animation))
+FIGURES = tuple(name for name, job in JOBS.items() if not isinstance(job, DataJob))
 ANIMATIONS = tuple(name for name, job in JOBS.items() if isinstance(job, Animation))
 
 
@@ -197,7 +217,7 @@ def draw(args: argparse.Namespace, sources: Sources) -> int:
     start = time.perf_counter()
     names = args.only or tuple(JOBS)
     for name in names:
-        if isinstance(JOBS[name], Animation):
+        if isinstance(JOBS[name], DataJob):
             paths = [(args.output / f"{name}.json", None)]
         else:
             paths = [(scheme_path(args.output / f"{name}.png", scheme), scheme) for scheme in SCHEMES]

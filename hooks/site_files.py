@@ -23,7 +23,7 @@ from mkdocs.structure.pages import Page
 from convnets.paths import ROOT, SNAPS_DIR as SNAPS
 
 NOTEBOOKS = ROOT / "code" / "notebooks"
-SNAP_TYPES = ("*.png", "*.json")
+SNAP_TYPES = ("*.png", "*.json", "*.bin")
 MARKER_LINE = re.compile(r"^[ \t]*# -+8<-+ \[(?:start|end):[\w-]+\][ \t]*\n", re.M)
 # The same marker in a notebook page: highlighted (a comment span on its own line), then as the plain
 # text that the page's copy button copies.

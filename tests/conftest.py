@@ -19,6 +19,19 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 os.environ.setdefault("CONVNETS_CACHE", tempfile.mkdtemp(prefix="convnets-cache-"))
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for one browser test module (those modules skip themselves when there is none)."""
+    from playwright.sync_api import sync_playwright
+
+    from browser.chromium import ARGS, find_chromium
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=find_chromium(), args=ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture(scope="session")
 def mnist():
     """The verified MNIST arrays from data/mnist.npz (`make data` provisions it)."""

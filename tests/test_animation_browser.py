@@ -12,7 +12,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from browser.chromium import ARGS, INSTALL_HINT, find_chromium
+from browser.chromium import INSTALL_HINT, find_chromium
 from helpers import ROOT
 from site_build import built_site, site_url_path
 
@@ -22,7 +22,7 @@ if CHROMIUM is None:
         raise RuntimeError(f"REQUIRE_BROWSER is set but no browser was found: {INSTALL_HINT}")
     pytest.skip(INSTALL_HINT, allow_module_level=True)
 
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Page  # noqa: E402
 
 from browser.server import serve  # noqa: E402
 from browser.visit import AXE, AXE_JS, OVERFLOW_JS, PHONE, SERIOUS  # noqa: E402
@@ -56,14 +56,6 @@ def printed(value: float, decimals: int) -> str:
 def site_base() -> Iterator[str]:
     with serve(built_site(), site_url_path()) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, site_base: str, path: str, errors: list[str], **options) -> Page:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from numpy import format_float_positional
 
 from convnets.benchmark.flops import forward_flops
 from convnets.stats import accuracy_difference, mean_interval, paired_difference, unpaired_difference
@@ -366,6 +367,43 @@ CLAIMS += [
 ]
 
 
+# The playground page: the network, MNIST's geometry, the published weights and the checks' settings.
+PLAYGROUND = "docs/playground.md"
+
+
+def mnist_box() -> int:
+    from playground_fixture import mnist_geometry
+
+    return mnist_geometry(mnist()[0][0][:10_000])[0]
+
+
+def playground_check(name: str):
+    import playground_fixture
+
+    return getattr(playground_fixture, name)
+
+
+CLAIMS += [
+    Claim(PLAYGROUND, "MNIST's digits were not drawn at {}×{}", lambda: mnist()[0][0].shape[1:]),
+    Claim(PLAYGROUND, "scaled so that it fits a {}×{} box without changing its proportions, and placed in the {}×{} "
+          "frame", lambda: (*size(mnist_box()), *mnist()[0][0].shape[1:])),
+    Claim(PLAYGROUND, "The first `Conv2D` layer gives {} maps of {}×{}",
+          lambda: (convs("convnet")[0].filters, *shape("convnet", 1)[:2])),
+    Claim(PLAYGROUND, "by the third `Conv2D` layer there are {} maps of only {}×{}",
+          lambda: (convs("convnet")[2].filters, *last_map("convnet")[:2])),
+    Claim(PLAYGROUND, "sees: {}×{} pixels in the first layer, {}×{} after the first pooling, {}×{} in the second "
+          "`Conv2D` layer, {}×{} after the second pooling and {}×{} in the third `Conv2D` layer",
+          lambda: sum((size(n) for n in receptive("convnet")), ())),
+    Claim(PLAYGROUND, "which of the third layer's {} maps light up", lambda: convs("convnet")[2].filters),
+    Claim(PLAYGROUND, "`snaps/convnet.weights.bin`, {} numbers as little-endian",
+          lambda: snapshot("convnet.json")["parameters"], fmt="{:,}"),
+    Claim(PLAYGROUND, "in Node and in Chromium on {} test digits", lambda: playground_check("CHECKED_DIGITS")),
+    Claim(PLAYGROUND, "every value must agree within {}, every probability within {}",
+          lambda: tuple(format_float_positional(playground_check(name)) for name in ("LAYER_TOLERANCE",
+                                                                                      "PROBABILITY_TOLERANCE")), fmt="{}"),
+]
+
+
 # Numbers the code does not produce, per page: fragments as the Markdown writes them.
 QUOTED: dict[str, list[str]] = {
     HOME: ["chapter 8.1"],  # the book's chapter
@@ -374,6 +412,7 @@ QUOTED: dict[str, list[str]] = {
     PAD: ["a 28×28 input, for 3×3, 5×5 and 7×7 windows",  # the exercise's givens
           "Stack ten 3×3 convolutions without padding on a 28×28 input"],
     STRIDES: ["turn a 28×28 input into a 7×7 output"],  # the exercise's given
+    PLAYGROUND: ["SHA-256"],  # the hash's name
 }
 
 PAGES = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docs").rglob("*.md"))

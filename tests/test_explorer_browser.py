@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from urllib.parse import urljoin
 
 import numpy as np
 import pytest
 
-from browser.chromium import ARGS, INSTALL_HINT, find_chromium
+from browser.chromium import INSTALL_HINT, find_chromium
 from helpers import ROOT
 from site_build import built_site, site_url_path
 
@@ -23,7 +22,7 @@ if CHROMIUM is None:
         raise RuntimeError(f"REQUIRE_BROWSER is set but no browser was found: {INSTALL_HINT}")
     pytest.skip(INSTALL_HINT, allow_module_level=True)
 
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Page  # noqa: E402
 
 from browser.server import serve  # noqa: E402
 from browser.visit import AXE, AXE_ALL, AXE_JS, OVERFLOW_JS, PHONE, SERIOUS  # noqa: E402
@@ -72,14 +71,6 @@ def site_base(request: pytest.FixtureRequest) -> Iterator[str]:
             slowest = max(r["redraw_ms"] for r in redraws)
             print(f"\nexplorer: {len(redraws)} redraws after an input change, slowest {slowest:.1f} ms; "
                   f"each in {REPORT.relative_to(ROOT)}")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -1,0 +1,192 @@
+"""The playground's network (docs/playground.md): the export in convnets.export holds exactly the cached model's
+weights, the files the site serves are whole and score the accuracy they record, and the page's JavaScript
+forward pass (docs/javascripts/convnet.mjs) matches Keras on every layer of 256 test digits under `node --test`.
+Chromium checks the same module again on the live page (test_playground_browser.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from convnets.export import FIRST_DIGITS, ExportError, export_convnet, read_export
+from helpers import ROOT
+from playground_fixture import CHECKED_DIGITS, FIXTURE_ENV, PUBLISHED, build, layer_outputs, published_model, \
+    session_fixture, write_set
+from test_explorer import NODE_HINT
+
+REPORT = ROOT / "build" / "playground-keras-report.json"
+NODE_TEST = "tests/js/convnet.test.mjs"
+
+
+@pytest.fixture(scope="module")
+def cached():
+    """The chapters' cached run of the book's recipe (trained once per session), and its record."""
+    from convnets.cache import trained
+
+    return trained("convnet")
+
+
+def run_node(fixture) -> subprocess.CompletedProcess:
+    node = shutil.which("node")
+    assert node, NODE_HINT
+    env = dict(os.environ, **{FIXTURE_ENV: str(fixture)})
+    return subprocess.run([node, "--test", NODE_TEST], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_export_holds_every_weight_of_the_cached_model_in_layer_order(cached, mnist, tmp_path):
+    model, record = cached
+    written = export_convnet(model, record, *mnist[1], tmp_path / "convnet.json")
+    manifest, weights, digits = read_export(tmp_path / "convnet.json")
+    assert manifest == written
+    assert len(weights) == len(model.get_weights())
+    assert all(np.array_equal(ours, keras) for ours, keras in zip(weights, model.get_weights()))
+    assert manifest["parameters"] == model.count_params() and manifest["weights"]["bytes"] == 4 * model.count_params()
+    assert [layer["name"] for layer in manifest["layers"]] == [layer.name for layer in model.layers[1:]]
+    assert [layer["output_shape"] for layer in manifest["layers"]] == [list(layer.output.shape[1:]) for layer in model.layers[1:]]
+    assert (manifest["model"], manifest["recipe"], manifest["test_accuracy"]) == ("convnet", "book", round(record["test_accuracy"], 4))
+    assert abs(manifest["test_accuracy_recounted"] - record["test_accuracy"]) < 1.5e-4  # one digit of 10,000
+    x_test, y_test = mnist[1]
+    chosen = manifest["digits"]["test_indices"]
+    assert chosen[:FIRST_DIGITS] == list(range(FIRST_DIGITS))
+    assert np.array_equal(digits, x_test[chosen]) and manifest["digits"]["labels"] == y_test[chosen].tolist()
+    misread = [i for i, (label, guess) in enumerate(zip(manifest["digits"]["labels"], manifest["digits"]["predicted"]))
+               if label != guess]
+    assert len(misread) > 10, "the page's 'A digit it misreads' button needs digits the network misreads"
+
+
+def test_published_export_is_the_book_recipe_whole_and_scores_the_accuracy_it_records(mnist):
+    from convnets.models import build_convnet
+    from convnets.recipes import RECIPES
+    from convnets.training import prepare_images
+
+    manifest, _, digits = read_export(PUBLISHED)
+    assert (manifest["model"], manifest["recipe"], manifest["epochs"]) == ("convnet", "book", RECIPES["book"].epochs)
+    assert manifest["parameters"] == build_convnet().count_params()
+    model = published_model()
+    x_test, y_test = mnist[1]
+    predicted = model.predict(prepare_images(x_test), batch_size=1000, verbose=0).argmax(axis=1)
+    assert abs(np.mean(predicted == y_test) - manifest["test_accuracy"]) < 1.5e-4
+    assert predicted[manifest["digits"]["test_indices"]].tolist() == manifest["digits"]["predicted"]
+    assert np.array_equal(digits, x_test[manifest["digits"]["test_indices"]])
+
+
+@pytest.fixture
+def published_copy(tmp_path):
+    for path in PUBLISHED.parent.glob("convnet.*"):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path / "convnet.json"
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("truncate", r"convnet\.weights\.bin: \d+ bytes where the manifest says \d+: cut short or replaced"),
+    ("flip", r"convnet\.weights\.bin: its SHA-256 is not the manifest's"),
+    ("delete", r"convnet\.weights\.bin: cannot read it"),
+    ("format", r"convnet\.json: format 'other/1', expected 'convnets-browser-weights/1'"),
+])
+def test_reading_the_export_refuses_a_file_cut_short_changed_or_missing(published_copy, damage, message):
+    weights = published_copy.with_name("convnet.weights.bin")
+    if damage == "truncate":
+        weights.write_bytes(weights.read_bytes()[:-4])
+    elif damage == "flip":
+        data = bytearray(weights.read_bytes())
+        data[1000] ^= 1
+        weights.write_bytes(bytes(data))
+    elif damage == "delete":
+        weights.unlink()
+    else:
+        manifest = json.loads(published_copy.read_text())
+        published_copy.write_text(json.dumps({**manifest, "format": "other/1"}))
+    with pytest.raises(ExportError, match=message):
+        read_export(published_copy)
+
+
+@pytest.mark.parametrize("layer, message", [
+    ("same", r"layer same_conv \(Conv2D\): the playground cannot run padding 'same'"),
+    ("average", r"layer average: the playground cannot run AveragePooling2D layers"),
+])
+def test_export_refuses_a_layer_the_page_cannot_run_and_writes_nothing(mnist, tmp_path, layer, message):
+    import keras
+
+    inputs = keras.Input(shape=(28, 28, 1))
+    if layer == "same":
+        x = keras.layers.Conv2D(4, 3, padding="same", name="same_conv")(inputs)
+    else:
+        x = keras.layers.AveragePooling2D(2, name="average")(inputs)
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(x))
+    record = {"settings": {"model": "toy"}, "recipe": {"name": "book", "epochs": 1}, "keras": "3", "test_accuracy": 0.1}
+    with pytest.raises(ExportError, match=message):
+        export_convnet(keras.Model(inputs, outputs), record, *mnist[1], tmp_path / "toy.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_make_figures_writes_the_playground_files(tmp_path):
+    from make_figures import main
+
+    assert main(["--only", "convnet", "--quick", "--output", str(tmp_path)]) == 0
+    manifest, weights, digits = read_export(tmp_path / "convnet.json")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["convnet.digits.bin", "convnet.json", "convnet.weights.bin"]
+    assert len(digits) == manifest["digits"]["count"] and sum(w.size for w in weights) == manifest["parameters"]
+
+
+def test_the_pages_forward_pass_matches_keras_on_every_layer_in_node(request):
+    fixture = session_fixture()
+    result = run_node(fixture)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"node --test {NODE_TEST} failed:\n{output[-6000:]}"
+    for name in ("cached run", "published"):
+        assert f"checked {CHECKED_DIGITS} digits of {name} against Keras" in output, output[-3000:]
+    report = json.loads((fixture.parent / "report.json").read_text())
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        for name, entry in report.items():
+            worst = ", ".join(f"{layer} {diff:.1e}" for layer, diff in entry["layers"].items())
+            print(f"\nplayground in Node, {name}: {entry['digits']} digits, same class for {entry['same_class']}; "
+                  f"largest differences from Keras: {worst}")
+
+
+def test_the_node_check_fails_loudly_when_the_weights_and_the_keras_model_disagree(cached, mnist, tmp_path):
+    """The reference comes from the cached model with one first-layer weight moved by 0.05: the check must fail."""
+    import keras
+
+    model, record = cached
+    fixture = build(tmp_path, mnist, cached_model=model, cached_record=record)
+    other = keras.models.clone_model(model)
+    weights = [w.copy() for w in model.get_weights()]
+    weights[0][1, 1, 0, 0] += 0.05
+    other.set_weights(weights)
+    data = json.loads(fixture.read_text())
+    cached_set = data["sets"][0]
+    inputs = np.frombuffer((tmp_path / "inputs.bin").read_bytes(), "<f4").reshape(-1, 28, 28, 1)
+    data["sets"] = [write_set(tmp_path / "cached-run", "cached run", tmp_path / "cached-run" / "convnet.json", other, inputs)]
+    assert data["sets"][0]["layers"] == cached_set["layers"]
+    fixture.write_text(json.dumps(data))
+    result = run_node(fixture)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, "the check passed with weights that are not the Keras model's"
+    assert "cached run: layer conv2d" in output and "differs from Keras by up to" in output, output[-3000:]
+    assert "re-export them with `make figures ARGS=\"--only convnet\"`" in output
+
+
+def test_more_than_half_of_every_layers_inputs_are_zero_for_the_test_digits(mnist):
+    """The playground page says so, to explain why its convolution skips zero inputs."""
+    from convnets.training import prepare_images
+
+    inputs = prepare_images(mnist[1][0][:CHECKED_DIGITS])
+    outputs = layer_outputs(published_model(), inputs)
+    layer_inputs = [inputs, *outputs[:-1]]  # what each layer receives
+    shares = [float(np.mean(x == 0)) for x in layer_inputs]
+    assert min(shares) > 0.5, shares
+
+
+def test_keras_layer_outputs_cover_every_layer_after_the_input(cached, mnist):
+    model, _ = cached
+    outputs = layer_outputs(model, mnist[1][0][:2, :, :, None].astype("float32") / 255)
+    assert [o.shape[1:] for o in outputs] == [tuple(layer.output.shape[1:]) for layer in model.layers[1:]]
+    assert np.allclose(outputs[-1].sum(axis=1), 1, atol=1e-5)
