@@ -1,4 +1,5 @@
-"""Print the benchmark's results from the JSON files `make bench` wrote: the tables the site shows.
+"""Print the benchmark's results from the JSON files `make bench` wrote: the tables the site shows. The summaries
+and goals are computed again from the stored runs, so that every file is read with the code's conventions.
 
     python code/bench_results.py
 """
@@ -14,28 +15,42 @@ print(f"forward   {flops.forward_flops(convnet):>10,}")
 print(f"training  {flops.training_flops(convnet):>10,}  (3 x forward)")
 # --8<-- [end:flops]
 
-# --8<-- [start:show]
+# --8<-- [start:search]
 import json
 
-from convnets.benchmark.report import format_probes, format_table
+from convnets.benchmark import search
 from convnets.paths import SNAPS_DIR
+
+record = json.loads((SNAPS_DIR / "fast-recipe-search.json").read_text())
+rows = search.summarize(record["runs"])
+print(f"{len(record['runs'])} runs: trained on {record['runs'][0]['train_images']:,} training images, "
+      f"scored on the {record['validation_images']:,} after them; threshold {record['threshold']}")
+print()
+print(search.format_rows(rows, search.choose(rows)))
+# --8<-- [end:search]
+
+# --8<-- [start:show]
+from convnets.benchmark.report import check_goals, dips, format_curve, format_probes, format_table, summarize
 
 
 def show(file_name: str) -> dict:
-    """Print where a benchmark ran and its table of medians, from the JSON file it wrote."""
+    """Print where a benchmark ran, its table and its goals, computed from the runs in the JSON file it wrote."""
     report = json.loads((SNAPS_DIR / file_name).read_text())
     machine = report["machine"]
+    entries = list(report["entries"])
     print(report["device"])
     print(f"{machine['cpu_model']}, {machine['cpu_cores']} cores; flags: {' '.join(machine['cpu_flags'])}")
     print("versions:", ", ".join(f"{name} {version}" for name, version in machine["versions"].items()))
-    print(f"load average at the start: {machine['load_average'][0]:.1f}; seeds: {len(report['runs']) // len(report['summaries'])}")
+    print(f"load average at the start: {machine['load_average'][0]:.1f}; seeds: {len(report['runs']) // len(entries)}")
     print()
+    summaries = summarize(report["runs"], entries, report["target"])
     labels = {name: entry["label"] for name, entry in report["entries"].items()}
-    print(format_table(report["summaries"], labels, report["target"]))
+    print(format_table(summaries, labels, report["target"]))
     print()
-    for goal, met in report["goals"].items():
+    goals = check_goals(summaries, entries, "GPU" in report["device"], report["target"], convnet.count_params())
+    for goal, met in goals.items():
         print(f"{'met' if met else 'NOT met'}: {goal}")
-    return report
+    return {**report, "summaries": summaries, "goals": goals}
 
 
 cpu = show("benchmark-cpu.json")
@@ -55,6 +70,11 @@ for field, value in RECIPES["fast"].as_dict().items():
 # --8<-- [start:cpu_probes]
 print(format_probes(cpu["probes"]))
 # --8<-- [end:cpu_probes]
+
+# --8<-- [start:batch_curve]
+print(format_curve(cpu["batch_curve"]))
+print("dips repeated in every round at batch sizes:", dips(cpu["batch_curve"]) or "none")
+# --8<-- [end:batch_curve]
 
 # --8<-- [start:gpu_probes]
 print(format_probes(gpu["probes"]))

@@ -8,9 +8,10 @@ import subprocess
 
 import pytest
 
-from helpers import ONEDNN, assert_one_line_error, assert_quiet, run_script
+from helpers import ONEDNN, ROOT, assert_one_line_error, assert_quiet, run_script
 
-LAST_LINE = re.compile(r"^fast/book time-to-(\d\.\d{3}) ratio: (\S+); fast accuracy mean: (\d\.\d{4})$")
+LAST_LINE = re.compile(r"^fast/book fit ratio: (\d+\.\d{3}); fast accuracy mean: (\d\.\d{4}); share >= (\d\.\d{3}): (\d\.\d{2})$")
+GOAL_LINE = re.compile(r"^goal (met|NOT met): (.+)$")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -55,12 +56,26 @@ def test_smoke_run_keeps_stderr_clean_with_onednn_on(smoke):
     assert_quiet(result)
 
 
-def test_smoke_run_ends_with_the_ratio_line(smoke):
+def test_smoke_run_ends_with_the_summary_line(smoke):
     result, report, _ = smoke
     match = LAST_LINE.match(result.stdout.strip().splitlines()[-1])
     assert match, result.stdout.strip().splitlines()[-1]
-    assert float(match.group(1)) == report["target"]
-    assert float(match.group(3)) == pytest.approx(report["summaries"][report["fast"]]["accuracy_mean"], abs=5e-5)
+    fast = report["summaries"][report["fast"]]
+    assert float(match.group(1)) == pytest.approx(fast["ratios"]["fit_seconds"], abs=5e-4)
+    assert float(match.group(2)) == pytest.approx(fast["accuracy_mean"], abs=5e-5)
+    assert float(match.group(3)) == report["target"]
+    assert float(match.group(4)) == pytest.approx(fast["share_at_target"], abs=5e-3)
+
+
+def test_smoke_run_prints_whether_each_goal_is_met(smoke):
+    result, report, _ = smoke
+    from convnets.models import build_convnet
+
+    printed = dict(reversed(m.groups()) for m in map(GOAL_LINE.match, result.stdout.splitlines()) if m)
+    assert printed == {goal: "met" if met else "NOT met" for goal, met in report["goals"].items()}
+    assert set(report["goals"]) == {"fast fit <= 0.15 x book fit", "fast accuracy mean >= 0.990",
+                                    "at least 80% of fast seeds >= 0.990", "train.py/book fit <= 1.05",
+                                    f"fast recipe trains the book's architecture ({build_convnet().count_params():,} parameters)"}
 
 
 def test_smoke_run_writes_every_entry_with_ratios_to_the_book(smoke):
@@ -99,12 +114,87 @@ def test_smoke_run_records_the_machine_and_the_flop_convention(smoke):
     assert "multiply-add" in report["flops"]["convention"]
     assert all(run["onednn"] in (True, False) for run in report["runs"])
     assert len(report["probes"]) == 2 and report["probes"][1]["onednn"] is False
+    assert [(point["round"], point["batch_size"]) for point in report["batch_curve"]] == [(1, 32), (1, 64)]
 
 
-def test_smoke_run_draws_the_chart_beside_the_json(smoke):
+def test_smoke_run_draws_the_charts_beside_the_json(smoke):
     _, _, output = smoke
-    chart = output.with_suffix(".png")
-    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
+    for chart in (output.with_suffix(".png"), output.with_name(f"{output.stem}-batch.png")):
+        assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
+
+
+def test_search_smoke_run_scores_candidates_on_held_out_training_images_only(tmp_path):
+    from convnets.benchmark import search
+
+    output = tmp_path / "search.json"
+    result = run_script("bench.py", "--search", "--smoke", "--output", str(output), TF_ENABLE_ONEDNN_OPTS="1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = json.loads(output.read_text())
+    assert [row["candidate"] for row in record["rows"]] == search.candidates()[:2]
+    for run in record["runs"]:
+        assert run["validation"] and run["spec"]["validation"] and run["test_images"] == 500
+    assert "candidate" in result.stdout and result.stdout.strip().splitlines()[-1].startswith("Wrote ")
+
+
+def test_validation_split_holds_out_the_last_training_images(mnist):
+    from convnets.benchmark.run import Spec, load_data
+    from convnets.benchmark.search import VALIDATION_IMAGES
+
+    (x_train, y_train), (x_held, y_held) = load_data(Spec(entry="fast", validation=True))
+    (all_train, all_labels), _ = mnist
+    assert len(x_held) == VALIDATION_IMAGES and len(x_train) == len(all_train) - VALIDATION_IMAGES
+    assert (x_held == all_train[-VALIDATION_IMAGES:]).all() and (y_train == all_labels[:-VALIDATION_IMAGES]).all()
+
+
+def test_the_search_picks_the_fastest_candidate_whose_every_seed_reaches_the_threshold():
+    from convnets.benchmark import search
+
+    first, second, third = search.candidates()[:3]
+    runs = [{"spec": {"overrides": c}, "fit_seconds": t, "final_accuracy": a}
+            for c, t, a in ((first, 3.0, 0.995), (first, 3.2, 0.9905), (second, 5.0, 0.993), (second, 5.4, 0.992),
+                            (third, 9.0, 0.996), (third, 9.1, 0.996))]
+    rows = search.summarize(runs)
+    assert [row["qualifies"] for row in rows] == [False, True, True]
+    assert search.choose(rows)["candidate"] == second
+    assert search.choose(rows[:1]) is None
+
+
+def test_the_fast_recipe_is_the_candidate_the_stored_validation_search_chose():
+    record = json.loads((ROOT / "snaps" / "fast-recipe-search.json").read_text())
+    from convnets.benchmark import search
+    from convnets.recipes import RECIPES
+
+    assert record["mode"] == "full" and record["validation_images"] == search.VALIDATION_IMAGES
+    assert all(run["validation"] for run in record["runs"]), "a search run scored on the test set"
+    assert [row["candidate"] for row in record["rows"]] == search.candidates()
+    rows = search.summarize(record["runs"])
+    assert search.choose(rows)["candidate"] == record["chosen"]
+    fast = RECIPES["fast"].as_dict()
+    assert {key: fast[key] for key in record["chosen"]} == record["chosen"]
+
+
+def test_summaries_give_a_95_percent_interval_and_the_share_of_seeds_at_the_target():
+    from convnets.benchmark.report import summarize_entry
+    from convnets.stats import mean_interval
+
+    accuracies = [0.9912, 0.9895, 0.9921, 0.9903, 0.9930]
+    runs = [{"seed": i, "final_accuracy": a, "fit_seconds": 5.0 + i, "images_per_second": 1.0, "gflops_per_second": 1.0,
+             "one_time_seconds": 0.1, "evaluations": [], "parameters": 104202} for i, a in enumerate(accuracies)]
+    summary = summarize_entry(runs, 0.99)
+    interval = mean_interval(accuracies)
+    assert (summary["accuracy_low"], summary["accuracy_high"]) == (interval.low, interval.high)
+    assert summary["share_at_target"] == 0.8 and summary["fit_seconds"] == 7.0 and summary["parameters"] == [104202]
+
+
+def test_a_dip_in_the_batch_curve_counts_only_when_every_round_shows_it():
+    from convnets.benchmark.report import batch_medians, dips
+
+    curve = [{"round": r, "batch_size": b, "images_per_second": v}
+             for r, speeds in ((1, (100, 150, 120, 200)), (2, (110, 140, 130, 190)))
+             for b, v in zip((32, 64, 128, 256), speeds)]
+    assert dips(curve) == [128]
+    curve[6]["images_per_second"] = 160  # round 2 at 128 now beats 64
+    assert dips(curve) == [] and batch_medians(curve)[128] == 140
 
 
 def test_flops_count_multiply_adds_twice_in_conv_and_dense_layers():
@@ -162,7 +252,7 @@ def test_auto_mixed_precision_skips_emulated_bfloat16(monkeypatch):
     assert training.precision_policy(recipes.recipe_with("fast", mixed_precision=True), on_gpu=False) == "mixed_bfloat16"
 
 
-def test_fast_schedule_decays_within_its_first_epoch_then_holds_its_floor():
+def test_fast_schedule_warms_up_then_decays_to_its_floor():
     from convnets import recipes, training
 
     fast = recipes.RECIPES["fast"]

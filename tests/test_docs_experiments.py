@@ -22,8 +22,8 @@ EXPERIMENTS = {
                                                                         "--seeds", "1", "--max-shift", "2"], "model"),
 }
 # Benchmark snapshots record timings, which no rerun reproduces: tests/test_bench.py runs the same
-# code in its smoke mode and checks the record's schema, and `make bench` rewrites them.
-COVERED_BY_BENCH_TESTS = ("snaps/benchmark-cpu.json", "snaps/benchmark-gpu.json")
+# code in its smoke mode and checks the record's schema, and `make bench` (ARGS=--search) rewrites them.
+COVERED_BY_BENCH_TESTS = ("snaps/benchmark-cpu.json", "snaps/benchmark-gpu.json", "snaps/fast-recipe-search.json")
 FULL_TOLERANCE = 0.005  # mean test accuracy over the snapshot's seeds, from one machine to another
 
 

@@ -48,15 +48,20 @@ class Spec:
     evals_per_epoch: int = 4
     device: str = "auto"
     data: str | None = None
-    overrides: dict = field(default_factory=dict)  # Recipe fields to change, for the throughput probes
+    overrides: dict = field(default_factory=dict)  # Recipe fields to change: the probes and the search's candidates
     probe: bool = False  # measure throughput only: no evaluations, no accuracy
+    validation: bool = False  # hold out the last training images and score on them, never on the test set
 
 
 def load_data(spec: Spec):
-    """MNIST as uint8 arrays, cut to the spec's limits, as run_training takes it."""
+    """MNIST as uint8 arrays, cut to the spec's limits, as run_training takes it. With `validation`, the
+    "test" images are the last training images instead, and training uses only those before them."""
+    from convnets.benchmark.search import VALIDATION_IMAGES
     from convnets.data import load_mnist
 
     (x_train, y_train), (x_test, y_test) = load_mnist(spec.data)
+    if spec.validation:
+        (x_train, x_test), (y_train, y_test) = ((x[:-VALIDATION_IMAGES], x[-VALIDATION_IMAGES:]) for x in (x_train, y_train))
     return (x_train[:spec.limit], y_train[:spec.limit]), (x_test[:spec.test_limit], y_test[:spec.test_limit])
 
 
@@ -132,6 +137,7 @@ def run(spec: Spec) -> dict:
         "jit_compile": bool(getattr(model, "jit_compile", False)) or entry.path == "resident",
         "onednn": machine.onednn_enabled(),
         "train_images": len(train_images), "test_images": len(x_test), "epochs": recipe.epochs,
+        "validation": spec.validation, "parameters": model.count_params(),
         "images_per_second": trained_images / result["fit_seconds"],
         "gflops_per_second": trained_images * flops.training_flops(model) / result["fit_seconds"] / 1e9,
     })
