@@ -230,14 +230,14 @@ def run_curve(args: argparse.Namespace) -> list[dict]:
 # the last 10,000. The rule that picks one is in convnets.benchmark.search, fixed before the search ran.
 
 
-def search(args: argparse.Namespace, argv: list[str] | None) -> int:
+def run_search(args: argparse.Namespace, argv: list[str] | None) -> int:
     """Run every candidate with every seed on the validation split, write the record and print the choice."""
-    from convnets.benchmark import search as chosen_by
+    from convnets.benchmark import search
     from convnets.benchmark.run import Spec
     from convnets.recipes import RECIPES
     from convnets.run_files import write_json
 
-    candidates = chosen_by.candidates()[:2] if args.smoke else chosen_by.candidates()
+    candidates = search.candidates()[:2] if args.smoke else search.candidates()
     limits = {"limit": SMOKE["limit"], "test_limit": SMOKE["test_limit"]} if args.smoke else {}
     runs = []
     for seed in range(1, args.seeds + 1):
@@ -245,11 +245,11 @@ def search(args: argparse.Namespace, argv: list[str] | None) -> int:
             spec = Spec(entry="fast", seed=seed, device=args.device, data=str(args.data) if args.data else None,
                         overrides=candidate, validation=True, evals_per_epoch=1, **limits)
             run = run_in_process(spec, {})
-            print(f"seed {seed}  {chosen_by.name(candidate):<44} fit {run['fit_seconds']:6.2f} s   "
+            print(f"seed {seed}  {search.name(candidate):<44} fit {run['fit_seconds']:6.2f} s   "
                   f"validation accuracy {run['final_accuracy']:.4f}", flush=True)
             runs.append(run)
-    rows = chosen_by.summarize(runs)
-    best = chosen_by.choose(rows)
+    rows = search.summarize(runs)
+    best = search.choose(rows)
     fast = RECIPES["fast"].as_dict()
     matches = best is not None and all(fast[key] == value for key, value in best["candidate"].items())
     output = args.output or SNAPS_DIR / "fast-recipe-search.json"
@@ -258,14 +258,14 @@ def search(args: argparse.Namespace, argv: list[str] | None) -> int:
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(["python", "code/bench.py", *(argv if argv is not None else sys.argv[1:])]),
         "mode": "smoke" if args.smoke else "full",
-        "threshold": chosen_by.THRESHOLD, "validation_images": chosen_by.VALIDATION_IMAGES,
+        "threshold": search.THRESHOLD, "validation_images": search.VALIDATION_IMAGES,
         "rows": rows, "chosen": best and best["candidate"], "recipe_matches": matches, "runs": runs,
     })
     print()
-    print(chosen_by.format_rows(rows, best))
+    print(search.format_rows(rows, best))
     print()
     if best is None:
-        print(f"no candidate reached {chosen_by.THRESHOLD} on every seed")
+        print(f"no candidate reached {search.THRESHOLD} on every seed")
     else:
         print(f"chosen: {best['name']}; RECIPES['fast'] " +
               ("matches it" if matches else "differs: set those values in code/convnets/recipes.py"))
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare_environment(args.device)
     os.environ[PREALLOCATE] = "false"
     with framework_logs(LOG, args.verbose):
-        return search(args, argv) if args.search else benchmark(args, argv)
+        return run_search(args, argv) if args.search else benchmark(args, argv)
 
 
 def benchmark(args: argparse.Namespace, argv: list[str] | None) -> int:

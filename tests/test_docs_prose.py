@@ -19,6 +19,7 @@ import pytest
 from numpy import format_float_positional
 
 from convnets.benchmark.flops import forward_flops
+from convnets.benchmark.report import dips
 from convnets.stats import accuracy_difference, mean_interval, paired_difference, unpaired_difference
 from helpers import ROOT
 from pagetest.prose import Claim, check, prose, unchecked_numbers
@@ -415,8 +416,7 @@ def search_module():
 
 
 def bench_script_constant(name: str):
-    sys.path.insert(0, str(ROOT / "code"))
-    import bench
+    import bench  # code/bench.py: pytest puts code/ on the path
 
     return getattr(bench, name)
 
@@ -559,7 +559,7 @@ BENCHMARK_COMPARISONS = {
     "as their identical accuracies show":
         lambda r: per_seed(r, "book-train-py", "final_accuracy") == per_seed(r, "book", "final_accuracy"),
     "There is no dip: no batch size is slower than the next smaller one in both rounds":
-        lambda r: __import__("convnets.benchmark.report", fromlist=["dips"]).dips(r["batch_curve"]) == [],
+        lambda r: dips(r["batch_curve"]) == [],
     "In both rounds the throughput rises over the first three batch sizes":
         lambda r: all(s[32] < s[64] < s[128] for s in curve_speeds(r).values()),
     "the two rounds disagree with each other by more than the median moves from one batch size to the next":

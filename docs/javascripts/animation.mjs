@@ -3,9 +3,9 @@
 // that code/make_figures.py writes with convnets.animations (NumPy); this script only draws it. Plain DOM and
 // inline SVG. Nothing plays until the reader presses Play.
 
-const SVG = "http://www.w3.org/2000/svg";
+import { make, player } from "./widgets.mjs";
+
 export const CELL = 20; // side of one grid cell, in SVG units
-const PLAY_MS = 700; // time between steps while playing
 let widgets = 0; // for ids unique on the page
 
 /** The step `position` moved to, kept within the `count` frames. */
@@ -77,15 +77,6 @@ export function summary(data) {
   return `A ${k}×${k} kernel${dilation} moves over a ${n}×${n} input with stride ${data.stride}; each step multiplies ` +
     `the cells under it by the kernel's weights, adds them up${data.bias ? " with the bias" : ""} and writes the sum ` +
     `into one cell of the ${out}×${out} output.${padding}`;
-}
-
-/** An element with attributes and children; SVG names go to the SVG namespace. */
-function make(tag, attributes = {}, ...children) {
-  const svg = ["svg", "rect", "g", "text"].includes(tag);
-  const element = svg ? document.createElementNS(SVG, tag) : document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
-  element.append(...children);
-  return element;
 }
 
 /** The largest absolute value of a grid, at least a tiny number so that it can divide. */
@@ -218,34 +209,16 @@ export async function mount(root) {
     return;
   }
   const parts = build(root, data);
-  const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
   const count = data.frames.length;
   let step = 0;
-  let timer = null;
-  const stop = () => {
-    clearInterval(timer);
-    timer = null;
-    parts.play.textContent = "Play";
-    parts.play.setAttribute("aria-pressed", "false");
-  };
   const moveTo = (next) => {
     step = clampStep(next, count);
     parts.show(step);
   };
+  const stop = player(root, parts.play, { position: () => step, last: () => count - 1, moveTo });
   parts.back.addEventListener("click", () => { stop(); moveTo(step - 1); });
   parts.forward.addEventListener("click", () => { stop(); moveTo(step + 1); });
   parts.slider.addEventListener("input", () => { stop(); moveTo(Number(parts.slider.value)); });
-  parts.play.addEventListener("click", () => {
-    if (timer) return stop();
-    if (step >= count - 1) moveTo(0);
-    parts.play.textContent = "Pause";
-    parts.play.setAttribute("aria-pressed", "true");
-    // The window jumps from cell to cell, never slides; with reduced motion it also waits twice as long.
-    timer = setInterval(() => {
-      if (!root.isConnected || step >= count - 1) return stop();
-      moveTo(step + 1);
-    }, reducedMotion.matches ? 2 * PLAY_MS : PLAY_MS);
-  });
   moveTo(0);
   root.dataset.state = "ok";
 }

@@ -2,20 +2,10 @@
 // the output grid and the formula, all drawn from conv-arithmetic.mjs. Plain DOM and inline SVG.
 
 import { LIMITS, dilatedSpan, kerasAccepts, taps, validate } from "./conv-arithmetic.mjs";
+import { make, player } from "./widgets.mjs";
 
-const SVG = "http://www.w3.org/2000/svg";
 const CELL = 20; // side of one grid cell, in SVG units
-const PLAY_MS = 700; // time between steps while playing
 let widgets = 0; // for ids unique on the page
-
-/** An element with attributes and children; SVG names go to the SVG namespace. */
-function make(tag, attributes = {}, ...children) {
-  const svg = ["svg", "rect", "g"].includes(tag);
-  const element = svg ? document.createElementNS(SVG, tag) : document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
-  element.append(...children);
-  return element;
-}
 
 /** A labelled number field for one of the settings. */
 function numberField(id, key, value) {
@@ -103,17 +93,8 @@ export function mount(root) {
   root.dataset.ready = "true";
   const start = { n: 5, k: 3, s: 2, d: 1, padding: "same", p: 1, ...root.dataset };
   const parts = skeleton(root, start);
-  const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
   let state = null; // the valid settings drawn, with their padding and output size
   let position = 0;
-  let timer = null;
-
-  const stop = () => {
-    clearInterval(timer);
-    timer = null;
-    parts.play.textContent = "Play";
-    parts.play.setAttribute("aria-pressed", "false");
-  };
 
   const moveTo = (next) => {
     if (!state) return;
@@ -121,6 +102,8 @@ export function mount(root) {
     position = Math.min(Math.max(next, 0), count - 1);
     drawWindow();
   };
+  const stop = player(root, parts.play, { position: () => position, moveTo,
+    last: () => (state ? state.out * state.out - 1 : -1) });
 
   const drawWindow = () => {
     const { settings: { n, k, s, d }, before, out } = state;
@@ -231,17 +214,6 @@ export function mount(root) {
   parts.slider.addEventListener("input", () => { stop(); moveTo(Number(parts.slider.value)); });
   parts.back.addEventListener("click", () => { stop(); moveTo(position - 1); });
   parts.forward.addEventListener("click", () => { stop(); moveTo(position + 1); });
-  parts.play.addEventListener("click", () => {
-    if (timer || !state) return stop();
-    if (position >= state.out * state.out - 1) moveTo(0);
-    parts.play.textContent = "Pause";
-    parts.play.setAttribute("aria-pressed", "true");
-    // The window jumps from place to place, never slides; with reduced motion it also waits twice as long.
-    timer = setInterval(() => {
-      if (!root.isConnected || !state || position >= state.out * state.out - 1) return stop();
-      moveTo(position + 1);
-    }, reducedMotion.matches ? 2 * PLAY_MS : PLAY_MS);
-  });
   parts.form.addEventListener("input", render);
   parts.form.addEventListener("change", render);
   render();

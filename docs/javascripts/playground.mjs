@@ -7,20 +7,12 @@
 
 import { argmax, forward, loadConvnet, receptiveField, receptiveFields } from "./convnet.mjs";
 import { FRAME, prepareDrawing } from "./digit-image.mjs";
+import { make } from "./widgets.mjs";
 
-const SVG = "http://www.w3.org/2000/svg";
 const PAD = 280; // side of the drawing pad, in canvas pixels: 10 per input pixel
 const STROKE = 20; // pen width on the pad: about 2 input pixels once the digit is fitted into its 20×20 box
 const MAP_COLUMNS = { 32: 8, 64: 16, 128: 16 }; // feature maps per row, by channel count
 const HINT = "Draw a digit in the box, or pick a test digit: the network’s reading appears here.";
-
-/** An element with attributes and children; SVG names go to the SVG namespace. */
-function make(tag, attributes = {}, ...children) {
-  const element = ["svg", "rect"].includes(tag) ? document.createElementNS(SVG, tag) : document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
-  element.append(...children);
-  return element;
-}
 
 const percent = (p) => `${(100 * p).toFixed(1)}%`;
 const number = (n) => n.toLocaleString("en");
@@ -286,15 +278,11 @@ export async function mount(root) {
     position = (i + count) % count;
     drawnOver = false;
     const image = testDigit(position);
+    const scale = PAD / FRAME; // each input pixel a scale × scale square of the pad
+    const enlarged = Float32Array.from({ length: PAD * PAD },
+      (_, i) => image[Math.floor(Math.floor(i / PAD) / scale) * FRAME + Math.floor((i % PAD) / scale)]);
     const big = padContext.createImageData(PAD, PAD);
-    const scale = PAD / FRAME;
-    for (let y = 0; y < PAD; y++) {
-      for (let x = 0; x < PAD; x++) {
-        const o = 4 * (y * PAD + x);
-        big.data[o] = ink[0]; big.data[o + 1] = ink[1]; big.data[o + 2] = ink[2];
-        big.data[o + 3] = Math.round(255 * image[Math.floor(y / scale) * FRAME + Math.floor(x / scale)]);
-      }
-    }
+    paint(big, enlarged, 1, ink);
     padContext.putImageData(big, 0, 0);
     const label = labels[position];
     const note = labels[position] !== predicted[position] ? " The network misreads it." : "";
