@@ -9,8 +9,10 @@
 It trains, one after another on the same data: (a) the book's code as printed, (b) our train.py
 path with the book's recipe, (c) the fast recipe. Each runs its fixed number of epochs; the report gives
 the median fit time, the final test accuracy (mean, 95% interval, share of seeds at the target) and the
-goals met. It writes a JSON file and its charts beside it (default snaps/benchmark-cpu.json or -gpu.json)
-and ends with the line `fast/book fit ratio: R; fast accuracy mean: A; share >= 0.990: S`.
+goals met. Then come throughput probes of the fast recipe's tricks, its batch-size curve and the time of
+every epoch through each of three input pipelines. It writes a JSON file and its charts beside it (default
+snaps/benchmark-cpu.json or -gpu.json) and ends with the line
+`fast/book fit ratio: R; fast accuracy mean: A; share >= 0.990: S`.
 --search trains candidate recipes on the first 50,000 training images, scores them on the last 10,000
 and writes snaps/fast-recipe-search.json; it never reads the test set.
 """
@@ -38,6 +40,9 @@ BENCH_SEEDS = 5
 BATCH_CURVE = (32, 64, 128, 256, 512)  # the batch sizes of the throughput curve...
 CURVE_IMAGES = 16_384  # ...each trained for 2 epochs on this many images, one step per call...
 CURVE_ROUNDS = 2  # ...in this many interleaved rounds, so that a dip can be told from noise
+PIPELINES = ("keras", "gather-autotuned", "gather")  # the input pipelines whose epoch times are compared...
+PIPELINE_EPOCHS = 6  # ...each training the fast recipe for this many epochs of all the images, per round...
+PIPELINE_ROUNDS = 3  # ...in this many interleaved rounds
 LOG = LOGS_DIR / "bench.log"  # TensorFlow's own lines and each run's errors, unless --verbose
 # This process only looks at the GPU; JAX must not take most of its memory away from the runs.
 PREALLOCATE = "XLA_PYTHON_CLIENT_PREALLOCATE"
@@ -68,7 +73,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--target", type=accuracy_target, default=0.99, help="test accuracy to reach (default: 0.99)")
     parser.add_argument("--evals-per-epoch", type=positive_int, default=4,
                         help="test-accuracy measurements per epoch, off the clock (default: 4)")
-    parser.add_argument("--no-probes", action="store_true", help="skip the throughput probes of the fast recipe's tricks")
+    parser.add_argument("--no-probes", action="store_true",
+                        help="skip the throughput probes, the batch-size curve and the input pipelines' epoch times")
     parser.add_data_option()
     parser.add_argument("--output", type=Path, help="the JSON file to write; the chart goes beside it as .png "
                                                     "(default: snaps/benchmark-cpu.json, or -gpu.json on a GPU)")
@@ -225,9 +231,35 @@ def run_curve(args: argparse.Namespace) -> list[dict]:
     return curve
 
 
+# ## Does every epoch take as long?
+# The fast recipe for several whole epochs through each input pipeline: Keras's own, which tf.data autotunes
+# while it runs, the recipe's own with autotuning on, and as the recipe has it, off. Each epoch's training
+# seconds are kept.
+
+
+def run_pipelines(args: argparse.Namespace) -> list[dict]:
+    """The seconds of every epoch of the fast recipe through each of PIPELINES, PIPELINE_ROUNDS times."""
+    from convnets.benchmark.run import Spec
+
+    epochs, rounds, limit = (2, 1, SMOKE["limit"]) if args.smoke else (PIPELINE_EPOCHS, PIPELINE_ROUNDS, None)
+    points = []
+    for round_ in range(1, rounds + 1):
+        for pipeline in PIPELINES:
+            spec = Spec(entry="fast", seed=round_, limit=limit, test_limit=SMOKE["test_limit"], epochs=epochs,
+                        device=args.device, data=str(args.data) if args.data else None,
+                        overrides={"input_pipeline": pipeline}, probe=True)
+            result = run_in_process(spec, {})
+            points.append({"round": round_, "pipeline": pipeline, "epoch_seconds": result["epoch_seconds"],
+                           "policy": result["policy"], "batch_size": result["batch_size"]})
+            print(f"pipeline  {pipeline:<16} round {round_}  epochs "
+                  + "  ".join(f"{seconds:5.2f} s" for seconds in result["epoch_seconds"]), flush=True)
+    return points
+
+
 # ## How was the fast recipe chosen?
 # On validation images only: the candidates train on the first 50,000 training images and are scored on
-# the last 10,000. The rule that picks one is in convnets.benchmark.search, fixed before the search ran.
+# the last 10,000. The rule that picks one is in convnets.benchmark.search; its timings, like the
+# benchmark's, belong to the machine the record names.
 
 
 def run_search(args: argparse.Namespace, argv: list[str] | None) -> int:
@@ -237,6 +269,7 @@ def run_search(args: argparse.Namespace, argv: list[str] | None) -> int:
     from convnets.recipes import RECIPES
     from convnets.run_files import write_json
 
+    _, machine = describe(args.device)
     candidates = search.candidates()[:2] if args.smoke else search.candidates()
     limits = {"limit": SMOKE["limit"], "test_limit": SMOKE["test_limit"]} if args.smoke else {}
     runs = []
@@ -258,7 +291,7 @@ def run_search(args: argparse.Namespace, argv: list[str] | None) -> int:
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(["python", "code/bench.py", *(argv if argv is not None else sys.argv[1:])]),
         "mode": "smoke" if args.smoke else "full",
-        "threshold": search.THRESHOLD, "validation_images": search.VALIDATION_IMAGES,
+        "machine": machine, "threshold": search.THRESHOLD, "validation_images": search.VALIDATION_IMAGES,
         "rows": rows, "chosen": best and best["candidate"], "recipe_matches": matches, "runs": runs,
     })
     print()
@@ -285,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
 def benchmark(args: argparse.Namespace, argv: list[str] | None) -> int:
     """Run every entry and probe, write the JSON and the chart, and print the report."""
     from convnets.benchmark import flops
-    from convnets.benchmark.report import check_goals, format_curve, format_probes, format_table, redraw, summarize
+    from convnets.benchmark.report import (check_goals, format_curve, format_pipelines, format_probes, format_table,
+                                           redraw, summarize)
     from convnets.benchmark.run import ENTRIES
     from convnets.models import build_convnet
     from convnets.run_files import write_json
@@ -307,6 +341,7 @@ def benchmark(args: argparse.Namespace, argv: list[str] | None) -> int:
     runs = run_all(entries, args)
     probes = [] if args.no_probes else run_probes(probe_variants(on_gpu, machine["backend"]), args)
     curve = [] if args.no_probes or on_gpu else run_curve(args)
+    pipelines = [] if args.no_probes or on_gpu or machine["backend"] != "tensorflow" else run_pipelines(args)
 
     summaries = summarize(runs, entries, args.target)
     labels = {name: ENTRIES[name].label for name in entries}
@@ -329,6 +364,7 @@ def benchmark(args: argparse.Namespace, argv: list[str] | None) -> int:
         "goals": goals,
         "probes": probes,
         "batch_curve": curve,
+        "pipelines": pipelines,
         "runs": runs,
     }
     write_json(output, report)
@@ -342,6 +378,9 @@ def benchmark(args: argparse.Namespace, argv: list[str] | None) -> int:
     if curve:
         print()
         print(format_curve(curve))
+    if pipelines:
+        print()
+        print(format_pipelines(pipelines))
     print()
     for goal, met in goals.items():
         print(f"goal {'met' if met else 'NOT met'}: {goal}")

@@ -23,14 +23,16 @@ from convnets.paths import SNAPS_DIR
 
 record = json.loads((SNAPS_DIR / "fast-recipe-search.json").read_text())
 rows = search.summarize(record["runs"])
-print(f"{len(record['runs'])} runs: trained on {record['runs'][0]['train_images']:,} training images, "
-      f"scored on the {record['validation_images']:,} after them; threshold {record['threshold']}")
+print(f"{len(record['runs'])} runs on {record['machine']['cpu_model']}, {record['machine']['cpu_cores']} cores: trained on "
+      f"{record['runs'][0]['train_images']:,} training images, scored on the {record['validation_images']:,} after them; "
+      f"threshold {record['threshold']}")
 print()
 print(search.format_rows(rows, search.choose(rows)))
 # --8<-- [end:search]
 
 # --8<-- [start:show]
-from convnets.benchmark.report import check_goals, dips, format_curve, format_probes, format_table, summarize
+from convnets.benchmark.report import (check_goals, dips, format_curve, format_pipelines, format_probes, format_table,
+                                       summarize)
 
 
 def show(file_name: str) -> dict:
@@ -75,6 +77,10 @@ print(format_probes(cpu["probes"]))
 print(format_curve(cpu["batch_curve"]))
 print("dips repeated in every round at batch sizes:", dips(cpu["batch_curve"]) or "none")
 # --8<-- [end:batch_curve]
+
+# --8<-- [start:pipelines]
+print(format_pipelines(cpu["pipelines"]))
+# --8<-- [end:pipelines]
 
 # --8<-- [start:gpu_probes]
 print(format_probes(gpu["probes"]))

@@ -95,13 +95,14 @@ def training_curves(sources: Sources, path: Path) -> None:
     plot_training_curves(histories, path, title="Dense baseline against convnet, book recipe")
 
 
-def benchmark_chart(name: str, batch_curve: bool = False) -> Callable[[Sources, Path], None]:
-    """A chart of a benchmark, redrawn from the results `make bench` recorded in snaps/: its runs, or its
-    batch-size curve."""
+def benchmark_chart(name: str, part: str = "runs") -> Callable[[Sources, Path], None]:
+    """A chart of a benchmark, redrawn from the results `make bench` recorded in snaps/: its runs ("runs"), its
+    batch-size curve ("batch") or its input pipelines' epochs ("pipelines")."""
     def draw(sources: Sources, path: Path) -> None:
-        from convnets.benchmark.report import draw_batch_chart, draw_chart
+        from convnets.benchmark import report
 
-        (draw_batch_chart if batch_curve else draw_chart)(SNAPS_DIR / f"{name}.json", path)
+        drawer = {"runs": report.draw_chart, "batch": report.draw_batch_chart, "pipelines": report.draw_pipeline_chart}
+        drawer[part](SNAPS_DIR / f"{name}.json", path)
     return draw
 
 
@@ -172,7 +173,8 @@ JOBS: dict[str, Callable[[Sources, Path], None]] = {
     "feature_maps": lambda src, path: figures().feature_maps(path, src.convnet, src.digit),
     "training_curves": training_curves,
     "benchmark-cpu": benchmark_chart("benchmark-cpu"),
-    "benchmark-cpu-batch": benchmark_chart("benchmark-cpu", batch_curve=True),
+    "benchmark-cpu-batch": benchmark_chart("benchmark-cpu", "batch"),
+    "benchmark-cpu-pipelines": benchmark_chart("benchmark-cpu", "pipelines"),
     "benchmark-gpu": benchmark_chart("benchmark-gpu"),
     "anim_valid": Animation(lambda src: animations().conv_animation(
         "“valid”: a 3×3 kernel over a 5×5 input, stride 1", toy_image(), EDGE)),

@@ -167,6 +167,24 @@ def test_a_loss_past_the_bound_stops_training_and_saves_no_model(tmp_path, onedn
     assert "Test accuracy" not in result.stdout
 
 
+@ONEDNN
+def test_fast_recipe_runs_quietly_and_saves_a_model_that_loads_with_its_smoothed_loss(tmp_path, onednn):
+    import keras
+
+    from convnets.recipes import RECIPES
+    from convnets.training import SmoothedSparseCrossentropy
+
+    fast = RECIPES["fast"]
+    result = run_script("train.py", "--recipe", "fast", "--limit", "3000", "--output", str(tmp_path),
+                        TF_ENABLE_ONEDNN_OPTS=onednn)
+    assert_quiet(result)
+    epochs = f"{fast.epochs} epoch{'s' if fast.epochs != 1 else ''}"
+    assert f"recipe fast: {fast.optimizer}, batch {fast.batch_size}, {epochs}, 3,000 training images" in result.stdout
+    assert result.stdout.strip().splitlines()[-1].startswith("Test accuracy: 0.")
+    model = keras.models.load_model(tmp_path / "model.keras")
+    assert isinstance(model.loss, SmoothedSparseCrossentropy) and model.loss.smoothing == fast.label_smoothing > 0
+
+
 def test_interrupted_run_resumes_from_its_last_finished_epoch(tmp_path):
     args = ["--limit", "8000", "--epochs", "4", "--output", str(tmp_path)]
     process = subprocess.Popen([sys.executable, str(CODE / "train.py"), *args], cwd=ROOT, env=script_env(),

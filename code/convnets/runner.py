@@ -65,9 +65,9 @@ def run_training(settings: dict, output: Path, device_line: str, verbose: int | 
     verbose = verbose if verbose is not None else (1 if sys.stdout.isatty() else 2)
     if verbose:
         print(f"Model {settings['model']}: {model.count_params():,} parameters; recipe {recipe.name}: "
-              f"{recipe.optimizer}, batch {recipe.batch_size}, {recipe.epochs} epochs, {len(x_train):,} training images")
+              f"{recipe.optimizer}, batch {recipe.batch_size}, {recipe.epochs} epoch{'s' if recipe.epochs != 1 else ''}, {len(x_train):,} training images")
     start = time.perf_counter()
-    model.fit(x_train, y_train, epochs=recipe.epochs, batch_size=recipe.batch_size,
+    model.fit(**training.fit_data(x_train, y_train, recipe), epochs=recipe.epochs,
               callbacks=[*training.run_callbacks(output, guard), *callbacks], verbose=verbose)
     fit_seconds = time.perf_counter() - start
     keras.mixed_precision.set_dtype_policy("float32")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# --8<-- [start:imports]
 import json
 import math
 import os
@@ -14,6 +15,7 @@ import numpy as np
 from convnets.devices import native_bfloat16
 from convnets.recipes import Recipe
 from convnets.run_files import BACKUP_DIR, LOG_FILE
+# --8<-- [end:imports]
 
 
 # --8<-- [start:prepare_images]
@@ -51,11 +53,40 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Opt
     return optimizer_class(learning_rate=learning_rate)
 
 
+# --8<-- [start:smoothing]
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Cross-entropy against integer labels smoothed: each target puts 1 - s + s/10 on its class and s/10 on the others."""
+
+    def __init__(self, smoothing: float, name: str = "smoothed_sparse_crossentropy", **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        self.smoothing = smoothing
+
+    def call(self, y_true, y_pred):
+        labels = keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32")
+        targets = keras.ops.one_hot(labels, keras.ops.shape(y_pred)[-1], dtype=y_pred.dtype)
+        return keras.losses.categorical_crossentropy(targets, y_pred, label_smoothing=self.smoothing)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "smoothing": self.smoothing}
+# --8<-- [end:smoothing]
+
+
+# A model compiled with it can be saved and loaded again (train.py's model.keras).
+keras.saving.register_keras_serializable(package="convnets")(SmoothedSparseCrossentropy)
+
+
+def make_loss(recipe: Recipe) -> keras.losses.Loss:
+    """Sparse categorical cross-entropy, with the recipe's label smoothing if it has any."""
+    if recipe.label_smoothing:
+        return SmoothedSparseCrossentropy(recipe.label_smoothing)
+    return keras.losses.SparseCategoricalCrossentropy()
+
+
 def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int) -> keras.Model:
-    """Compile with the recipe's optimizer, sparse categorical cross-entropy and accuracy."""
+    """Compile with the recipe's optimizer and loss, and accuracy."""
     model.compile(
         optimizer=make_optimizer(recipe, steps_per_epoch),
-        loss="sparse_categorical_crossentropy",
+        loss=make_loss(recipe),
         metrics=["accuracy"],
         jit_compile=recipe.jit_compile,
         steps_per_execution=recipe.steps_per_execution,
@@ -65,6 +96,32 @@ def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int) -> k
 
 def steps_per_epoch(num_images: int, batch_size: int) -> int:
     return math.ceil(num_images / batch_size)
+
+
+# --8<-- [start:fit_data]
+def fit_data(images: np.ndarray, labels: np.ndarray, recipe: Recipe) -> dict:
+    """`fit`'s data arguments for the recipe's input pipeline.
+
+    "keras" hands `fit` the arrays, and Keras slices them; on TensorFlow it builds a tf.data pipeline that
+    tf.data's autotuning adjusts while it runs. "gather" (TensorFlow only; elsewhere the arrays) is a tf.data
+    pipeline of our own: the image indices reshuffled every epoch, each batch taken with one gather, one batch
+    prepared ahead, and autotuning off; "gather-autotuned" is the same pipeline with autotuning on.
+    """
+    if recipe.input_pipeline == "keras" or keras.backend.backend() != "tensorflow":
+        return {"x": images, "y": labels, "batch_size": recipe.batch_size}
+    import tensorflow as tf
+
+    x, y, count = tf.constant(images), tf.constant(labels), len(images)
+    batches = (tf.data.Dataset.range(count)
+               .shuffle(count, reshuffle_each_iteration=True)
+               .batch(recipe.batch_size)
+               .map(lambda indices: (tf.gather(x, indices), tf.gather(y, indices)))
+               .prefetch(1)
+               .apply(tf.data.experimental.assert_cardinality(steps_per_epoch(count, recipe.batch_size))))
+    options = tf.data.Options()
+    options.autotune.enabled = recipe.input_pipeline == "gather-autotuned"
+    return {"x": batches.with_options(options), "shuffle": False}  # it shuffles itself, every epoch
+# --8<-- [end:fit_data]
 
 
 class EpochLog(keras.callbacks.Callback):

@@ -65,6 +65,7 @@ class TimeTraining(keras.callbacks.Callback):
         self.evaluations: list[dict] = []
         self.calls: list[tuple[int, float]] = []  # (steps, seconds) of each call of the training function
         self.steps = 0
+        self.epoch_seconds: list[float] = []  # the training seconds of each epoch
         self.fit_seconds: float | None = None
 
     def on_train_begin(self, logs: dict | None = None) -> None:
@@ -72,7 +73,7 @@ class TimeTraining(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch, self.epoch_steps, self.next_eval = epoch, 0, self.every
-        self.last_call = self.clock.elapsed()
+        self.last_call = self.epoch_start = self.clock.elapsed()
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if not self.calls:
@@ -88,6 +89,8 @@ class TimeTraining(keras.callbacks.Callback):
             self.next_eval += self.every
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        wait_for(self.model)
+        self.epoch_seconds.append(self.clock.elapsed() - self.epoch_start)
         if self.every and (not self.evaluations or self.evaluations[-1]["step"] != self.steps):
             self.evaluate()
 
@@ -106,6 +109,6 @@ class TimeTraining(keras.callbacks.Callback):
 
     def timings(self, batch_size: int) -> dict:
         """The benchmark's record of the timed training."""
-        return {"fit_seconds": self.fit_seconds, "evaluations": self.evaluations,
+        return {"fit_seconds": self.fit_seconds, "epoch_seconds": self.epoch_seconds, "evaluations": self.evaluations,
                 "one_time_seconds": one_time_seconds(self.calls), "compile_in_fit": True,
                 "steady_images_per_second": batch_size / steady_step_seconds(self.calls)}

@@ -21,6 +21,7 @@ from convnets.stats import mean_interval
 FIGURES = ("fit_seconds", "time_to_target", "images_per_second", "gflops_per_second")
 SHARE_GOAL = 0.8  # at least this share of the fast recipe's seeds must reach the target
 FIT_GOAL = {"cpu": 0.15, "gpu": 1.0}  # the fast fit: at most this times the book's on a CPU, under this many seconds on a GPU
+TRAIN_PY_GOAL = 1.05  # (b), the book's recipe through train.py: at most this times the book's fit
 
 
 def time_to_target(run: dict, target: float) -> float | None:
@@ -97,7 +98,7 @@ def check_goals(summaries: dict[str, dict], entries: list[str], on_gpu: bool, ta
         return {f"fast fit under {FIT_GOAL['gpu']:g} s, compilation apart": fast["fit_seconds"] < FIT_GOAL["gpu"], **accuracy}
     return {f"fast fit <= {FIT_GOAL['cpu']} x book fit": fast["fit_seconds"] <= FIT_GOAL["cpu"] * book["fit_seconds"],
             **accuracy,
-            "train.py/book fit <= 1.05": ours["fit_seconds"] <= 1.05 * book["fit_seconds"]}
+            f"train.py/book fit <= {TRAIN_PY_GOAL}": ours["fit_seconds"] <= TRAIN_PY_GOAL * book["fit_seconds"]}
 
 
 def _number(value: float | None, digits: int) -> str:
@@ -168,6 +169,51 @@ def format_curve(curve: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def pipeline_epochs(pipelines: list[dict], first: bool = True) -> dict[str, list[float]]:
+    """Every epoch's training seconds through each input pipeline, all rounds together, in the order measured;
+    `first=False` leaves out each run's first epoch, which also traces and compiles the training step."""
+    epochs: dict[str, list[float]] = {}
+    for point in pipelines:
+        epochs.setdefault(point["pipeline"], []).extend(point["epoch_seconds"][0 if first else 1:])
+    return epochs
+
+
+def format_pipelines(pipelines: list[dict]) -> str:
+    """The input pipelines' epoch times as a plain-text table: each run's epochs in order, then the median and
+    extremes of the epochs after the first."""
+    width = max(len(point["pipeline"]) for point in pipelines)
+    lines = []
+    for pipeline, seconds in pipeline_epochs(pipelines, first=False).items():
+        for point in (p for p in pipelines if p["pipeline"] == pipeline):
+            lines.append(f"{pipeline:<{width}}  round {point['round']}  epochs (s) "
+                         + " ".join(f"{value:5.2f}" for value in point["epoch_seconds"]))
+        lines.append(f"{'':<{width}}  after the first: median {statistics.median(seconds):.2f}, "
+                     f"fastest {min(seconds):.2f}, slowest {max(seconds):.2f}")
+    return "\n".join(lines)
+
+
+def plot_pipelines(pipelines: list[dict], path: Path, title: str) -> None:
+    """Every epoch's training seconds, one row of points per input pipeline and one color per round; each run's
+    first epoch, which also traces and compiles the training step, is drawn hollow."""
+    figure, axes = plt.subplots(figsize=(6.5, 2.8), constrained_layout=True)
+    names = list(pipeline_epochs(pipelines))
+    rounds = sorted({point["round"] for point in pipelines})
+    for r in rounds:
+        for row, name in enumerate(names):
+            seconds = next(p["epoch_seconds"] for p in pipelines if p["round"] == r and p["pipeline"] == name)
+            height = row + 0.1 * (r - (len(rounds) + 1) / 2)
+            style = {"linestyle": "none", "marker": "o", "color": f"C{r - 1}", "alpha": 0.8}
+            axes.plot(seconds[1:], [height] * len(seconds[1:]), label=f"round {r}" if row == 0 else None, **style)
+            axes.plot(seconds[:1], [height], markerfacecolor="none",
+                      label="first epoch (compiles)" if row == 0 and r == rounds[-1] else None, **style)
+    axes.set_yticks(range(len(names)), [f"{name} pipeline" for name in names])
+    axes.set(xlabel="training seconds of one epoch", title=title, ylim=(len(names) - 0.5, -0.5))
+    axes.set_xlim(0, None)
+    axes.grid(axis="x")
+    axes.legend(fontsize="small", loc="center left")
+    save_figure(figure, path, dpi=110)
+
+
 def plot_batch_curve(curve: list[dict], path: Path, title: str) -> None:
     """Images per second against the batch size: every round's point, and a line through the medians."""
     figure, axes = plt.subplots(figsize=(6.5, 3.6), constrained_layout=True)
@@ -234,18 +280,33 @@ def draw_batch_chart(report_path: Path, chart: Path) -> None:
     plot_batch_curve(report["batch_curve"], chart, f"The fast recipe's throughput ({policy}), one step per call")
 
 
+def draw_pipeline_chart(report_path: Path, chart: Path) -> None:
+    """Draw the input pipelines' epoch times of a benchmark from its JSON file, in the current color scheme."""
+    report = json.loads(report_path.read_text())
+    first = report["pipelines"][0]
+    plot_pipelines(report["pipelines"], chart,
+                   f"The fast recipe's epochs, batch {first['batch_size']} ({first['policy']})")
+
+
 def batch_chart_path(chart: Path) -> Path:
     return chart.with_name(f"{chart.stem}-batch.png")
 
 
+def pipeline_chart_path(chart: Path) -> Path:
+    return chart.with_name(f"{chart.stem}-pipelines.png")
+
+
 def redraw(report_path: Path, chart: Path | None = None) -> Path:
-    """Draw the charts of a benchmark from its JSON file (default: beside it, as NAME.png, and NAME-batch.png for
-    its batch-size curve), each with its dark variant (-dark.png); returns the first one's path."""
+    """Draw the charts of a benchmark from its JSON file (default: beside it, as NAME.png, NAME-batch.png for its
+    batch-size curve and NAME-pipelines.png for its pipelines' epochs), each with its dark variant (-dark.png);
+    returns the first one's path."""
     chart = chart or report_path.with_suffix(".png")
-    has_curve = bool(json.loads(report_path.read_text()).get("batch_curve"))
+    report = json.loads(report_path.read_text())
     for chosen in SCHEMES:
         with drawing_in(chosen):
             draw_chart(report_path, scheme_path(chart, chosen))
-            if has_curve:
+            if report.get("batch_curve"):
                 draw_batch_chart(report_path, scheme_path(batch_chart_path(chart), chosen))
+            if report.get("pipelines"):
+                draw_pipeline_chart(report_path, scheme_path(pipeline_chart_path(chart), chosen))
     return chart

@@ -39,7 +39,7 @@ def train(recipe, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, 
     training.compile_model(model, recipe, steps)  # under mixed_float16, Keras adds loss scaling here
     optimizer = model.optimizer
     optimizer.build(model.trainable_variables)
-    loss_function = keras.losses.SparseCategoricalCrossentropy()
+    loss_function = training.make_loss(recipe)  # with the recipe's label smoothing
 
     def scaled_loss(trainable, non_trainable, optimizer_state, images, labels):
         predictions, non_trainable = model.stateless_call(trainable, non_trainable, images, training=True)
