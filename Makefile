@@ -47,8 +47,9 @@ data: setup
 train: data
 	$(PY) code/train.py $(ARGS)
 
-# About a quarter of an hour on a 2-core CPU: 5 seeds of three ways to train, the throughput probes and the
-# batch-size curve. ARGS=--search runs the validation search that chose the fast recipe instead.
+# About half an hour on a 2-core CPU: 5 seeds of three ways to train, the throughput probes, the batch-size
+# curve and the input pipelines' epoch times. ARGS=--search runs the validation search that chose the fast
+# recipe instead (72 short runs, about 25 minutes).
 bench: data
 	$(PY) code/bench.py $(ARGS)
 
