@@ -16,7 +16,7 @@ help:
 	@echo "make train   train the book's convnet with the book's recipe"
 	@echo "make bench   fixed recipes timed to the end, 5 seeds: the book's against the fast one (ARGS=--search: the validation search)"
 	@echo "make figures regenerate every figure of the site in snaps/, and the playground's exported convnet"
-	@echo "make pooling-experiment  rerun the pooling experiment in full, 10 seeds (snaps/pooling_experiment.json; GPU=1 ARGS=--device gpu)"
+	@echo "make pooling-experiment  the pooling experiment on all the images, 10 seeds (replaces the stored 3-seed run in snaps/pooling_experiment.json; GPU=1 ARGS=--device gpu)"
 	@echo "make pooling-experiment-cpu  its CPU-sized version, 20 seeds (snaps/pooling_experiment_cpu.json)"
 	@echo "make translation-experiment  rerun the translation experiment in full (snaps/translation_experiment.json)"
 	@echo "make data    provision MNIST offline into data/mnist.npz"

@@ -33,7 +33,7 @@ from convnets.plots import SCHEMES, drawing_in, scheme_path
 
 DIGIT = 1  # the test set's second image, a 2
 QUICK = {"limit": 2000, "overrides": {"epochs": 1}}
-EDGE = np.array([[-1.0, 0.0, 1.0]] * 3)  # a kernel that responds to dark-to-bright vertical edges
+EDGE = np.array([[-1.0, 0.0, 1.0]] * 3)  # positive where values rise from left to right
 
 
 class Sources:
@@ -157,6 +157,7 @@ JOBS: dict[str, Callable[[Sources, Path], None]] = {
     "translation": lambda src, path: figures().translation(path, src.convnet, src.digit),
     "hierarchy": lambda src, path: figures().hierarchy(path, src.digit, untrained("convnet")),
     "convolution_steps": lambda src, path: figures().convolution_steps(path, toy_image(), EDGE, at=(1, 1)),
+    "edge_response": lambda src, path: figures().edge_response(path, src.digit, EDGE),
     "channels": lambda src, path: figures().channels(path),
     "patches_valid": lambda src, path: figures().patch_locations(path, 5, 3, 1, "valid", [(0, 0), (1, 1), (2, 2)]),
     "patches_same": lambda src, path: figures().patch_locations(path, 5, 3, 1, "same", [(0, 0), (2, 2), (4, 4)]),
@@ -172,6 +173,8 @@ JOBS: dict[str, Callable[[Sources, Path], None]] = {
     "first_layer_filters": lambda src, path: figures().first_layer_filters(path, src.convnet),
     "feature_maps": lambda src, path: figures().feature_maps(path, src.convnet, src.digit),
     "training_curves": training_curves,
+    "model_shapes": lambda src, path: figures().model_shapes(path, untrained("convnet")),
+    "misread_digits": lambda src, path: figures().misread_digits(path, src.convnet, *src.test_set),
     "benchmark-cpu": benchmark_chart("benchmark-cpu"),
     "benchmark-cpu-batch": benchmark_chart("benchmark-cpu", "batch"),
     "benchmark-cpu-pipelines": benchmark_chart("benchmark-cpu", "pipelines"),

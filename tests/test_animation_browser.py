@@ -65,6 +65,8 @@ def open_page(browser, site_base: str, path: str, errors: list[str], **options) 
     tab.on("console", lambda message: message.type == "error" and errors.append(message.text))
     tab.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     tab.goto(urljoin(site_base, path))
+    # Open the collapsed blocks ("Going further") that hold an animation, as a reader would.
+    tab.evaluate("document.querySelectorAll('details').forEach((d) => { if (d.querySelector('.conv-animation')) d.open = true; })")
     count = tab.locator(".conv-animation").count()
     tab.wait_for_function(f"() => document.querySelectorAll('.conv-animation[data-state=ok]').length === {count}")
     return tab

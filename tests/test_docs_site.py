@@ -1,15 +1,16 @@
 """Nothing escapes: every Python block of the built site runs in the suite, every skip says why, and
-every notebook script of the site runs standalone."""
+every notebook script of the site is code its page runs."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import CODE, ROOT, run_script
+from helpers import ROOT
 from pagetest.plugin import EXECUTED, BlockItem, blocks_not_run, parse_page, site_config
 
 MKDOCS = ROOT / "mkdocs.yml"
@@ -60,10 +61,20 @@ def test_every_runnable_block_of_the_site_ran_in_this_session(request):
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=os.path.relpath)
-def test_notebook_script_runs_standalone(script):
-    name = script.relative_to(CODE).as_posix()
-    result = run_script(name, timeout=900)
-    assert result.returncode == 0, f"python code/{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+def test_a_notebook_runs_only_code_its_page_runs(script):
+    """Every line of code of a notebook script but its first cell (the package check) lies in a snippet section,
+    and its page shows every section in order (test_site.py): the page's run is the notebook's run."""
+    cells = [cell.strip("\n") for cell in re.split(r"^# %%.*$", script.read_text(encoding="utf-8"), flags=re.M)]
+    outside, inside = [], False
+    for cell in cells:
+        if cell.startswith("try:\n    import convnets"):
+            continue  # the package check, which test_package.py runs without the package
+        for line in cell.splitlines():
+            if marker := re.match(r"\s*# --8<-- \[(start|end):", line):
+                inside = marker[1] == "start"
+            elif line.strip() and not line.lstrip().startswith("#") and not inside:
+                outside.append(line)
+    assert not outside, f"{script.name}: code outside the snippet sections its page runs: {outside}"
 
 
 def test_a_python_block_that_only_the_built_page_shows_is_caught(tmp_path):

@@ -121,3 +121,34 @@ def test_channels_first_conv2d_with_the_transposed_kernel_gives_the_keras_output
     ours = conv2d_channels_first(np.transpose(image, (2, 0, 1)), torch_kernel, bias)
     assert ours.shape == (4, 4, 3)
     np.testing.assert_allclose(np.transpose(ours, (1, 2, 0)), expected, atol=1e-5, rtol=1e-5)
+
+
+def convolution_chapter_functions() -> dict:
+    """The simple functions the convolution chapter defines in its notebook (its `digit`, `conv2d` and
+    `channels_first` sections), run alone: the notebook itself loads MNIST and trains."""
+    import re
+
+    from helpers import ROOT
+
+    source = (ROOT / "code" / "notebooks" / "convolution.py").read_text(encoding="utf-8")
+    names = {"np": np}
+    for section in ("conv2d", "channels_first"):
+        exec(re.search(rf"# --8<-- \[start:{section}\]\n(.*?)# --8<-- \[end:{section}\]", source, re.S)[1], names)
+    loop = re.search(r"(def conv2d_loop\(.*?\n    return out\n)", source, re.S)[1]
+    exec(loop, names)
+    return names
+
+
+@pytest.mark.parametrize("rows, cols, c_in, c_out, k", [case[:5] for case in CASES if case[5:] == (1, "valid")])
+def test_the_convolution_chapters_conv2d_and_relu_match_conv2d_with_its_relu(rows, cols, c_in, c_out, k):
+    chapter = convolution_chapter_functions()
+    layer = keras.layers.Conv2D(c_out, kernel_size=k, activation="relu", bias_initializer="random_normal")
+    image = random_image(rows, cols, c_in, seed=7)
+    expected = np.asarray(layer(image[np.newaxis]))[0]
+    kernel, bias = (np.asarray(weight) for weight in layer.get_weights())
+    np.testing.assert_allclose(chapter["relu"](chapter["conv2d"](image, kernel, bias)), expected, atol=1e-5)
+    if c_in == c_out == 1:  # the loop works on one 2-D image and one kernel
+        ours = chapter["relu"](chapter["conv2d_loop"](image[:, :, 0], kernel[:, :, 0, 0], bias[0]))
+        np.testing.assert_allclose(ours, expected[:, :, 0], atol=1e-5)
+    torch = chapter["conv2d_channels_first"](np.transpose(image, (2, 0, 1)), np.transpose(kernel, (3, 2, 0, 1)), bias)
+    np.testing.assert_allclose(chapter["relu"](np.transpose(torch, (1, 2, 0))), expected, atol=1e-5)

@@ -79,6 +79,13 @@ def test_valid_is_the_general_formula_without_padding_or_dilation():
             assert output_size(n, k, s, "valid") == conv_output_size(n, k, s, d=1, padding=(0, 0))
 
 
+def test_same_is_the_general_formula_with_same_padding():
+    # The strides chapter says so (its "Going further" block on the general formula).
+    for n, k, s in itertools.product(range(1, 40), range(1, 8), range(1, 5)):
+        if k <= n:
+            assert output_size(n, k, s, "same") == conv_output_size(n, k, s, padding=same_padding(n, k, s))
+
+
 def impulse_reach(windows: list[tuple[int, int]], n: int) -> int:
     """Side of the input square that can change the top-left output of a stack of (window, stride) layers."""
     stack = keras.Sequential([keras.Input((n, n, 1))] + [

@@ -133,7 +133,7 @@ def strongest_filter(kernels: np.ndarray, biases: np.ndarray, image: np.ndarray)
 
 
 def translation(path: Path, convnet: keras.Model, digit: np.ndarray, canvas: int = 40) -> None:
-    """One learned filter finds the same stroke wherever the digit is: its response map moves with the digit."""
+    """One learned filter finds the same stroke wherever the digit is: its feature map moves with the digit."""
     kernels, biases = (np.asarray(w) for w in first_conv(convnet).get_weights())
     index = strongest_filter(kernels, biases, digit[:, :, np.newaxis].astype("float32") / 255)
     offset = canvas - digit.shape[0]
@@ -244,6 +244,30 @@ def convolution_steps(path: Path, image: np.ndarray, kernel: np.ndarray, at: tup
     outline(axes[4], at[0], at[1], 1, accent(1), inset=0.04)
     figure.canvas.draw()
     for left, right, symbol in [(0, 1, "→"), (1, 2, "×"), (2, 3, "="), (3, 4, "→")]:
+        between(figure, axes[left], axes[right], symbol)
+    save(figure, path)
+
+
+def edge_response(path: Path, digit: np.ndarray, kernel: np.ndarray) -> None:
+    """A hand-made kernel on a digit: the digit, the kernel, and the feature map it gives, on a diverging scale
+    whose color bar says which sign is which."""
+    image = digit[:, :, np.newaxis].astype("float32") / 255
+    response = conv2d(image, kernel[:, :, np.newaxis, np.newaxis], np.zeros(1))[:, :, 0]
+    bound = float(np.abs(response).max())
+    figure, axes = plt.subplots(1, 3, figsize=(10.5, 3.6), gridspec_kw={"width_ratios": [28, 16, 28], "wspace": 0.35})
+    show_digit(axes[0], digit, "input: ink is high (drawn dark),\npaper is 0")
+    signs = [[tint(1) if value > 0 else tint(0) if value < 0 else scheme().cell for value in row] for row in kernel]
+    number_grid(axes[1], kernel, fills=signs, title="the kernel:\nright column − left column")
+    shown = axes[2].imshow(response, cmap="RdBu_r", vmin=-bound, vmax=bound)
+    axes[2].set(xticks=[], yticks=[])
+    axes[2].set_title(f"feature map {response.shape[0]}×{response.shape[1]}", fontsize=10)
+    bar = figure.colorbar(shown, ax=axes[2], fraction=0.046, pad=0.04)
+    bar.set_ticks([-bound, 0, bound])
+    bar.set_ticklabels([f"{-bound:.2f}: values fall\nfrom left to right", "0: no change",
+                        f"+{bound:.2f}: values rise\nfrom left to right"], fontsize=9)
+    bar.outline.set_edgecolor(scheme().edge)
+    figure.canvas.draw()
+    for left, right, symbol in [(0, 1, "*"), (1, 2, "=")]:
         between(figure, axes[left], axes[right], symbol)
     save(figure, path)
 
@@ -438,4 +462,87 @@ def feature_maps(path: Path, convnet: keras.Model, digit: np.ndarray, per_layer:
             axes[row, column].set_xlabel(f"ch {channel}", fontsize=8, labelpad=1)
     figure.text(0.5, 0.06, "Each map has its own color scale: black is 0, the brightest color is that map's "
                 "largest value.", ha="center", va="top", fontsize=9)
+    save(figure, path)
+
+
+# --- The first chapter -------------------------------------------------------------------------------------------
+
+def layer_caption(layer: keras.layers.Layer) -> str:
+    """A layer's type and its settings, in a few words: "Conv2D, 32 filters 3×3"."""
+    if isinstance(layer, keras.layers.InputLayer):
+        return "Input"
+    if isinstance(layer, keras.layers.Conv2D):
+        k = layer.kernel_size[0]
+        return f"Conv2D, {layer.filters} filters {k}×{k}"
+    if isinstance(layer, keras.layers.MaxPooling2D):
+        return "MaxPooling2D {}×{}".format(*layer.pool_size)
+    if isinstance(layer, keras.layers.Dense):
+        return f"Dense, {layer.units} units"
+    return type(layer).__name__
+
+
+def model_shapes(path: Path, model: keras.Model) -> None:
+    """The whole model, top to bottom, one row per layer as `model.layers` has them: each output drawn to scale
+    (a square per map size, stacked deeper as the channels grow; a bar for a vector), its shape and its parameter
+    count. A narrow, tall layout, so that a phone shows it at full width with large text."""
+    rows = []
+    for layer in model.layers:
+        shape = tuple(int(n) for n in layer.output.shape[1:])
+        if len(shape) == 3:
+            side = 0.4 + 1.6 * shape[0] / 28
+            slices = 1 if shape[2] == 1 else 1 + round(math.log2(shape[2] / 16))
+            height = side + 0.16 * (slices - 1)
+        else:
+            side, slices, height = 0.0, 0, 0.3
+        rows.append((layer, shape, side, slices, height))
+    gap, left, text_x, text_span = 0.45, 0.2, 3.2, 1.5  # text_span: the height of a row's three lines of text
+    total = sum(max(row[4], text_span) for row in rows) + gap * (len(rows) - 1)
+    figure, axes = plt.subplots(figsize=(4.4, 0.42 * total + 0.2))
+    colors = {keras.layers.Conv2D: 0, keras.layers.MaxPooling2D: 2, keras.layers.Dense: 3}
+    top = total
+    for index, (layer, shape, side, slices, height) in enumerate(rows):
+        kind = next((value for cls, value in colors.items() if isinstance(layer, cls)), None)
+        fill, edge = (scheme().neutral, scheme().edge) if kind is None else (tint(kind), accent(kind))
+        span = max(height, text_span)
+        middle = top - span / 2
+        if slices:  # a map: squares stacked back to front, each one step down and to the right
+            for step in range(slices):
+                shift = 0.16 * (slices - 1 - step)
+                axes.add_patch(Rectangle((left + shift, middle - height / 2 + (0.16 * (slices - 1) - shift)), side, side,
+                                         facecolor=fill, edgecolor=edge, linewidth=1.5))
+        else:  # a vector: a row of cells, as many as it has values up to 12, then longer cells
+            width, cells = 2.4, min(shape[0], 12)
+            for cell in range(cells):
+                axes.add_patch(Rectangle((left + cell * width / cells, middle - height / 2), width / cells, height,
+                                         facecolor=fill, edgecolor=edge, linewidth=1.2))
+        size = " × ".join(map(str, shape))
+        params = layer.count_params()
+        axes.text(text_x, middle + 0.28, layer_caption(layer), fontsize=13, fontweight="bold", va="bottom",
+                  color=scheme().ink)
+        axes.text(text_x, middle + 0.2, size, fontsize=13, va="top", color=scheme().ink)
+        if params:
+            axes.text(text_x, middle - 0.35, f"{params:,} parameters", fontsize=11, va="top", color=scheme().faint)
+        if index < len(rows) - 1:
+            below = top - span - gap - max(rows[index + 1][4], text_span) / 2 + rows[index + 1][4] / 2
+            axes.annotate("", xy=(left + 1.2, below + 0.06), xytext=(left + 1.2, middle - height / 2 - 0.06),
+                          arrowprops={"arrowstyle": "-|>", "color": scheme().faint, "linewidth": 1.5})
+        top -= span + gap
+    axes.set(xlim=(0, 8.4), ylim=(-0.1, total + 0.1), aspect="equal")
+    bare(axes)
+    save(figure, path)
+
+
+def misread_digits(path: Path, convnet: keras.Model, images: np.ndarray, labels: np.ndarray, count: int = 12,
+                   columns: int = 4) -> None:
+    """The first `count` test digits the convnet gets wrong, each titled with its label and the model's answer."""
+    predicted = np.asarray(convnet.predict(images[..., np.newaxis].astype("float32") / 255, verbose=0)).argmax(axis=1)
+    wrong = np.flatnonzero(predicted != labels)[:count]
+    rows = math.ceil(len(wrong) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(1.35 * columns, 1.9 * rows),
+                                gridspec_kw={"hspace": 0.55, "wspace": 0.12})
+    for axes_, index in zip(axes.flat, wrong):
+        show_digit(axes_, images[index])
+        axes_.set_title(f"label {labels[index]}\nread {predicted[index]}", fontsize=14, linespacing=1.1)
+    for axes_ in axes.flat[len(wrong):]:
+        axes_.set_visible(False)
     save(figure, path)

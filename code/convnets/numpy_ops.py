@@ -39,7 +39,7 @@ def extract_patches(image: np.ndarray, k: int, s: int = 1) -> np.ndarray:
 # --8<-- [start:conv2d]
 def conv2d(image: np.ndarray, kernel: np.ndarray, bias: np.ndarray,
            strides: int = 1, padding: str = "valid") -> np.ndarray:
-    """Convolve an (H, W, C_in) map like keras.layers.Conv2D.
+    """Convolve an (H, W, C_in) map like keras.layers.Conv2D, before its activation.
 
     `kernel` has Keras's layout (k, k, C_in, C_out), `bias` shape (C_out,).
     """

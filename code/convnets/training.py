@@ -34,6 +34,7 @@ def precision_policy(recipe: Recipe, on_gpu: bool) -> str:
     return "mixed_float16" if on_gpu else "mixed_bfloat16"
 
 
+# --8<-- [start:optimizer]
 def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
     """Build the recipe's optimizer with its learning-rate schedule."""
     optimizer_class = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam}[recipe.optimizer]
@@ -51,6 +52,7 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Opt
             warmup_steps=warmup,
         )
     return optimizer_class(learning_rate=learning_rate)
+# --8<-- [end:optimizer]
 
 
 # --8<-- [start:smoothing]

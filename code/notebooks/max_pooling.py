@@ -3,7 +3,8 @@
 #
 # The companion notebook of the chapter *Max pooling*: max pooling from scratch in NumPy, checked
 # against `MaxPooling2D`; the convnet without pooling and its two problems, computed; and the results
-# of the experiment that compares four ways to downsample. Run it with `python code/notebooks/max_pooling.py`.
+# of the experiment that compares four ways to downsample. Run it with `python code/notebooks/max_pooling.py`
+# (it trains the first chapter's convnet again, and two small models for an exercise).
 
 # %%
 try:
@@ -20,12 +21,12 @@ import keras
 import numpy as np
 from keras import layers
 
-from convnets.cache import fit_or_load
 from convnets.data import load_mnist
-from convnets.models import build_convnet, build_convnet_no_max_pool
+from convnets.models import build_convnet, build_convnet_no_max_pool, build_pooling_variant
 from convnets.numpy_ops import extract_patches, max_pool2d
 from convnets.paths import SNAPS_DIR
 from convnets.shapes import receptive_fields, window_layers
+from convnets.stats import mean_interval
 from convnets.training import prepare_images
 # --8<-- [end:setup]
 
@@ -44,18 +45,17 @@ print(max_pool2d(numbers[:, :, np.newaxis])[:, :, 0])
 # ## On a real feature map, against Keras
 #
 # The first layer of the trained convnet, applied to one test digit, gives 32 feature maps of
-# 26×26 pixels. The convnet is the first chapter's: the same model, compile and `fit_or_load` call
-# find that chapter's training in the cache (or make it, if this notebook runs first).
+# 26×26 pixels. The convnet is the first chapter's, trained again with the same code.
 
 # %%
 # --8<-- [start:load]
-(train_images, train_labels), (test_images, _) = load_mnist()
+(train_images, train_labels), (test_images, test_labels) = load_mnist()
 train_images, test_images = prepare_images(train_images), prepare_images(test_images)
 convnet = build_convnet()
 convnet.compile(optimizer="rmsprop",
                 loss="sparse_categorical_crossentropy",
                 metrics=["accuracy"])
-fit_or_load(convnet, train_images, train_labels, epochs=5, batch_size=64)
+convnet.fit(train_images, train_labels, epochs=5, batch_size=64)
 # --8<-- [end:load]
 
 # %%
@@ -104,6 +104,26 @@ print("average pooling sends every input:", np.unique(average))
 # --8<-- [end:gradient]
 
 # %% [markdown]
+# With 2×2 windows and a stride of 1, the windows overlap: an input that is the maximum of several windows
+# gets one for each window it wins.
+
+# %%
+# --8<-- [start:overlap]
+values = np.random.default_rng(1).normal(size=(1, 4, 4, 1)).astype("float32")
+gradient = gradient_of_sum(layers.MaxPooling2D(2, strides=1), values)[0, :, :, 0]
+wins = np.zeros((4, 4))  # how many of the 3×3 windows each input wins
+for i in range(3):
+    for j in range(3):
+        window = values[0, i:i + 2, j:j + 2, 0]
+        row, col = np.unravel_index(window.argmax(), window.shape)
+        wins[i + row, j + col] += 1
+print(values[0, :, :, 0].round(2))
+print("gradient:")
+print(gradient)
+print("equal to the number of windows won:", np.array_equal(gradient, wins))
+# --8<-- [end:overlap]
+
+# %% [markdown]
 # ## The convnet without max pooling
 
 # %%
@@ -129,6 +149,24 @@ for label, model in models.items():
 # --8<-- [end:receptive]
 
 # %% [markdown]
+# Why stacks of 3×3 convolutions: two of them see a 5×5 window, like one 5×5 convolution, with fewer
+# weights (here for one input and one output channel, without biases).
+
+# %%
+# --8<-- [start:stacks]
+two_3x3 = keras.Sequential([keras.Input(shape=(28, 28, 1)),
+                            layers.Conv2D(1, 3, use_bias=False, activation="relu"),
+                            layers.Conv2D(1, 3, use_bias=False)])
+one_5x5 = keras.Sequential([keras.Input(shape=(28, 28, 1)),
+                            layers.Conv2D(1, 5, use_bias=False)])
+for label, model, windows in (("two 3×3", two_3x3, [(3, 1), (3, 1)]),
+                              ("one 5×5", one_5x5, [(5, 1)])):
+    size = receptive_fields(windows)[-1]
+    print(f"{label}: each output sees {size}×{size} pixels, "
+          f"{model.count_params()} weights, output {model.output_shape[1:]}")
+# --8<-- [end:stacks]
+
+# %% [markdown]
 # Problem 2: how large is the last feature map, and the Dense layer after it?
 
 # %%
@@ -144,75 +182,26 @@ print(f"that is {dense.count_params() / model_no_max_pool.count_params():.0%} "
 # --8<-- [end:size]
 
 # %% [markdown]
-# ## Max, average, strided or nothing: the experiment
+# ## What the experiment found
 #
-# `code/pooling_experiment.py` trains the four variants and writes a JSON file to `snaps/`.
+# `code/pooling_experiment.py` trained four variants of the convnet, 20 seeds each, on a 2-core CPU, and
+# wrote the runs to a JSON file; `code/experiment_results.py` prints them in detail.
 
 # %%
-# --8<-- [start:show_experiment]
-from convnets.stats import mean_interval, paired_difference
-
+# --8<-- [start:results]
 NAMES = {"max": "max pooling", "average": "average pooling",
          "strided": "strided conv", "none": "no pooling"}
-
-
-def verdict(difference) -> str:
-    """What a paired difference's 95% interval allows one to say."""
-    if not difference.excludes_zero():
-        return "no clear difference"
-    return "higher than max" if difference.low > 0 else "lower than max"
-
-
-def show_experiment(path) -> None:
-    """Print a run of the pooling experiment: its settings, then a row per model with 95% intervals."""
-    run = json.loads(path.read_text())
-    settings = run["settings"]
-    print(f"{settings['training_images']:,} training images, "
-          f"{settings['epochs']} epochs, {settings['seeds']} seeds per model")
-    machine = run["machine"].split(" (")[0]
-    print(f"on {machine}, Keras {run['keras']} ({run['backend']}), "
-          f"in {run['duration_seconds']:.0f} s")
-    print(f"rerun with: {run['command']}")
-    print("test accuracy: mean over the seeds, in %, [95% interval]")
-    print("minus max pooling: mean difference, paired by seed, in points [95% interval]")
-    print("downsampling     | parameters | test accuracy        | minus max pooling    | verdict")
-    rows = {row["pooling"]: row for row in run["results"]}
-    for name, row in rows.items():
-        accuracy = mean_interval([100 * a for a in row["test_accuracy"]])
-        line = (f"{NAMES[name]:<16} | {row['parameters']:>10,} | "
-                f"{accuracy.mean:.2f} [{accuracy.low:.2f}, {accuracy.high:.2f}] |")
-        if name != "max":
-            difference = paired_difference([100 * a for a in row["test_accuracy"]],
-                                           [100 * a for a in rows["max"]["test_accuracy"]])
-            line += (f" {difference.mean:+.2f} [{difference.low:+.2f}, {difference.high:+.2f}] |"
-                     f" {verdict(difference)}")
-        print(line)
-# --8<-- [end:show_experiment]
-
-# %%
-# --8<-- [start:full_run]
-show_experiment(SNAPS_DIR / "pooling_experiment.json")
-# --8<-- [end:full_run]
-
-# %%
-# --8<-- [start:cpu_run]
-show_experiment(SNAPS_DIR / "pooling_experiment_cpu.json")
-# --8<-- [end:cpu_run]
-
-# %% [markdown]
-# Does the model without pooling memorize its training images? The gap between the accuracy on the
-# training images (as Keras reports it for the last epoch) and on the test images says.
-
-# %%
-# --8<-- [start:train_gap]
-cpu_run = json.loads((SNAPS_DIR / "pooling_experiment_cpu.json").read_text())
-print("downsampling     | training | test   | gap, points | median seconds")
-for row in cpu_run["results"]:
-    train = 100 * np.mean(row["train_accuracy"])
-    test = 100 * np.mean(row["test_accuracy"])
-    print(f"{NAMES[row['pooling']]:<16} | {train:7.2f}% | {test:.2f}% | {train - test:+11.2f} | "
-          f"{np.median(row['seconds']):14.0f}")
-# --8<-- [end:train_gap]
+run = json.loads((SNAPS_DIR / "pooling_experiment_cpu.json").read_text())
+settings = run["settings"]
+print(f"{settings['training_images']:,} training images, {settings['epochs']} epochs, "
+      f"{settings['seeds']} seeds per model")
+print("test accuracy in %: the mean over the seeds [its 95% interval]")
+print("downsampling     | test accuracy        | median time per run")
+for row in run["results"]:
+    accuracy = mean_interval([100 * a for a in row["test_accuracy"]])
+    print(f"{NAMES[row['pooling']]:<16} | {accuracy.mean:.2f} [{accuracy.low:.2f}, {accuracy.high:.2f}] | "
+          f"{np.median(row['seconds']):.0f} s")
+# --8<-- [end:results]
 
 # %% [markdown]
 # ## Exercises
@@ -233,7 +222,25 @@ print("equal within 1e-5:", np.allclose(ours, theirs, atol=1e-5))
 # --8<-- [end:exercise_average]
 
 # %% [markdown]
-# **2.** Keep only the first max-pooling layer. How many parameters does the Dense layer have then?
+# **2.** Swap max pooling for average pooling, train both models for one epoch on the first 10,000
+# training images, and compare their test accuracy.
+
+# %%
+# --8<-- [start:exercise_train]
+first_train, first_labels = train_images[:10_000], train_labels[:10_000]
+for pooling in ("max", "average"):
+    keras.utils.set_random_seed(1)  # the same initial weights' seed and batch order for both
+    model = build_pooling_variant(pooling)
+    model.compile(optimizer="rmsprop",
+                  loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(first_train, first_labels, epochs=1, batch_size=64)
+    _, accuracy = model.evaluate(test_images, test_labels, verbose=0)
+    print(f"{pooling} pooling: test accuracy {accuracy:.3f}")
+# --8<-- [end:exercise_train]
+
+# %% [markdown]
+# **3.** Keep only the first max-pooling layer. How many parameters does the Dense layer have then?
 
 # %%
 # --8<-- [start:exercise_one_pool]
@@ -251,7 +258,7 @@ print(f"Dense layer: {one_pool.layers[-1].count_params():,} parameters, "
 # --8<-- [end:exercise_one_pool]
 
 # %% [markdown]
-# **3.** Is 2×2 max pooling applied twice the same as one 4×4 max pooling with stride 4?
+# **4.** Is 2×2 max pooling applied twice the same as one 4×4 max pooling with stride 4?
 
 # %%
 # --8<-- [start:exercise_twice]
@@ -260,40 +267,3 @@ once = max_pool2d(first_maps, size=4)
 print("twice:", twice.shape, "once:", once.shape)
 print("equal:", np.array_equal(twice, once))
 # --8<-- [end:exercise_twice]
-
-# %% [markdown]
-# **4.** With 2×2 windows and a stride of 1, the windows overlap. What gradient reaches an input that is
-# the maximum of several windows?
-
-# %%
-# --8<-- [start:exercise_overlap]
-values = np.random.default_rng(1).normal(size=(1, 4, 4, 1)).astype("float32")
-gradient = gradient_of_sum(layers.MaxPooling2D(2, strides=1), values)[0, :, :, 0]
-wins = np.zeros((4, 4))  # how many of the 3×3 windows each input wins
-for i in range(3):
-    for j in range(3):
-        window = values[0, i:i + 2, j:j + 2, 0]
-        row, col = np.unravel_index(window.argmax(), window.shape)
-        wins[i + row, j + col] += 1
-print(values[0, :, :, 0].round(2))
-print("gradient:")
-print(gradient)
-print("equal to the number of windows won:", np.array_equal(gradient, wins))
-# --8<-- [end:exercise_overlap]
-
-# %% [markdown]
-# **5.** The intervals of the differences pair the runs of two models by seed. How wide are they without
-# the pairing?
-
-# %%
-# --8<-- [start:exercise_pairing]
-from convnets.stats import unpaired_difference
-
-runs = {row["pooling"]: [100 * a for a in row["test_accuracy"]] for row in cpu_run["results"]}
-print("minus max pooling, in points: mean ± half-width of the 95% interval")
-for name in ("average", "strided", "none"):
-    paired = paired_difference(runs[name], runs["max"])
-    unpaired = unpaired_difference(runs[name], runs["max"])
-    print(f"{NAMES[name]:<16} paired {paired.mean:+.2f} ± {paired.half_width:.2f}, "
-          f"unpaired {unpaired.mean:+.2f} ± {unpaired.half_width:.2f}")
-# --8<-- [end:exercise_pairing]

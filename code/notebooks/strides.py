@@ -1,9 +1,10 @@
 # %% [markdown]
 # # Strides
 #
-# The companion notebook of the chapter *Strides*: the distance between two windows, the output-size
-# formula with a stride, the book's convnet with strided convolutions in place of max pooling, dilation,
-# and the general formula with explicit padding. Run it with `python code/notebooks/strides.py`.
+# The companion notebook of the chapter *Strides*: windows two pixels apart, the output-size formula with
+# a stride, the complete from-scratch convolution (stride and padding) against Keras, and, going further,
+# the uneven "same" padding of a strided convolution, dilation and the general formula with explicit
+# padding. Run it with `python code/notebooks/strides.py`.
 
 # %%
 try:
@@ -18,15 +19,27 @@ import keras
 import numpy as np
 from keras import layers
 
-from convnets.models import build_pooling_variant
-from convnets.numpy_ops import dilated_conv2d, extract_patches, pad_same  # the last two: what it builds on
-from convnets.shapes import conv_output_size, output_size, same_padding
+from convnets.numpy_ops import conv2d, extract_patches, pad_same  # pad_same: the padding chapter's
+from convnets.shapes import output_size, same_padding
 
 keras.utils.set_random_seed(0)  # the same random weights at every run
 # --8<-- [end:setup]
 
 # %% [markdown]
-# ## Stride 2 on a 5×5 input
+# ## Windows two pixels apart
+#
+# `extract_patches` (in `code/convnets/numpy_ops.py`) cuts out every k×k window, s pixels apart.
+
+# %%
+# --8<-- [start:windows]
+grid = np.arange(25).reshape(5, 5, 1)  # a 5×5 input whose values are their positions
+windows = extract_patches(grid, k=3, s=2)
+print("windows:", windows.shape[:2], " each:", windows.shape[2:])
+print("top-left value of each window:\n", windows[:, :, 0, 0, 0])
+# --8<-- [end:windows]
+
+# %% [markdown]
+# In Keras the stride is the `strides` argument of `Conv2D`.
 
 # %%
 # --8<-- [start:shapes]
@@ -43,7 +56,7 @@ for strides in (1, 2):
 # %%
 # --8<-- [start:formula_check]
 print("  n  k  s  padding  formula  Keras")
-for n, k, s in [(5, 3, 2), (28, 3, 2), (26, 3, 2), (28, 3, 3), (28, 5, 2)]:
+for n, k, s in [(5, 3, 2), (28, 3, 2), (28, 3, 3), (28, 5, 2)]:
     image = np.ones((1, n, n, 1), "float32")
     for padding in ("valid", "same"):
         conv = layers.Conv2D(1, k, strides=s, padding=padding)
@@ -53,31 +66,63 @@ for n, k, s in [(5, 3, 2), (28, 3, 2), (26, 3, 2), (28, 3, 3), (28, 5, 2)]:
 # --8<-- [end:formula_check]
 
 # %% [markdown]
-# ## Downsampling with strided convolutions
+# ## The complete convolution from scratch
 #
-# `build_pooling_variant("strided")` (in `code/convnets/models.py`) is the book's convnet with its two
-# max-pooling layers removed and stride 2 in the two convolutions they followed.
+# `conv2d` (in `code/convnets/numpy_ops.py`) pads like "same" if asked, cuts out the windows s pixels
+# apart and takes one dot product per window and filter. Against `Conv2D` with the layer's own weights,
+# ReLU included:
 
 # %%
-# --8<-- [start:strided_convnet]
-strided = build_pooling_variant("strided")
-for layer in strided.layers[1:]:
-    is_conv = isinstance(layer, layers.Conv2D)
-    stride = f"stride {layer.strides[0]}" if is_conv else ""
-    shape = str(layer.output.shape[1:])
-    print(f"{type(layer).__name__:<8} {stride:<9} {shape:<13} "
-          f"{layer.count_params():>7,} parameters")
-print(f"total: {strided.count_params():,} parameters")
-# --8<-- [end:strided_convnet]
+# --8<-- [start:conv2d_check]
+image = np.random.default_rng(0).normal(size=(28, 28, 3)).astype("float32")
+for strides, padding in [(1, "valid"), (2, "valid"), (2, "same")]:
+    layer = layers.Conv2D(8, 3, strides=strides, padding=padding, activation="relu",
+                          bias_initializer="random_normal")
+    theirs = np.asarray(layer(image[np.newaxis]))[0]
+    kernel, bias = layer.get_weights()
+    ours = np.maximum(conv2d(image, kernel, bias, strides, padding), 0)  # then the ReLU
+    print(f"strides={strides}, padding={padding!r}: {ours.shape},",
+          "same as Keras:", np.allclose(ours, theirs, atol=1e-5))
+# --8<-- [end:conv2d_check]
 
 # %% [markdown]
-# ## Dilation
+# ## Going further: "same" with a stride, and PyTorch
+#
+# With stride 2, "same" pads 28 rows unevenly: nothing before, one row after. A `ZeroPadding2D` with
+# those amounts and a valid convolution with the same weights give the same numbers; one row on each
+# side gives the same shape but other numbers.
+
+# %%
+# --8<-- [start:same_uneven]
+def pad_then_valid(conv: layers.Conv2D, pads: tuple[int, int], images: np.ndarray) -> np.ndarray:
+    """Zero-pad (before, after) rows and columns, then apply a valid copy of `conv` with its weights."""
+    padded = layers.ZeroPadding2D((pads, pads))(images)
+    valid_conv = layers.Conv2D(conv.filters, conv.kernel_size, strides=conv.strides, padding="valid")
+    valid_conv.build(padded.shape)
+    valid_conv.set_weights(conv.get_weights())
+    return np.asarray(valid_conv(padded))
+
+
+print("same_padding(28, 3, 2):", same_padding(28, 3, 2))
+images = np.random.default_rng(1).normal(size=(2, 28, 28, 3)).astype("float32")
+same_conv = layers.Conv2D(4, 3, strides=2, padding="same", bias_initializer="random_normal")
+expected = np.asarray(same_conv(images))
+for pads in [(0, 1), (1, 1)]:
+    result = pad_then_valid(same_conv, pads, images)
+    equal = np.allclose(result, expected, atol=1e-5)
+    print(f"pad {pads} + valid: {result.shape[1]}×{result.shape[2]} output, equal to same: {equal}")
+# --8<-- [end:same_uneven]
+
+# %% [markdown]
+# ## Going further: dilation
 #
 # `dilated_conv2d` (in `code/convnets/numpy_ops.py`) takes the k×k taps of a window d(k − 1) + 1 pixels
 # wide. Compare it with `Conv2D(..., dilation_rate=2)`, using the layer's own weights.
 
 # %%
 # --8<-- [start:dilation_check]
+from convnets.numpy_ops import dilated_conv2d
+
 image = np.random.default_rng(0).normal(size=(28, 28, 1)).astype("float32")
 dilated = layers.Conv2D(8, 3, dilation_rate=2, bias_initializer="random_normal")
 theirs = np.asarray(dilated(image[np.newaxis]))[0]
@@ -108,13 +153,15 @@ except ValueError as error:
 # --8<-- [end:dilation_sizes]
 
 # %% [markdown]
-# ## The general formula
+# ## Going further: the general formula
 #
 # `conv_output_size` (in `code/convnets/shapes.py`) takes explicit padding and a dilation. Against
 # Keras, with the padding done by a `ZeroPadding2D` layer before a valid `Conv2D`:
 
 # %%
 # --8<-- [start:general_check]
+from convnets.shapes import conv_output_size
+
 print("  n  k  s  d  padding  formula  Keras")
 for n, k, s, d, pads in [(28, 3, 1, 2, (0, 0)), (28, 3, 1, 2, (2, 2)), (28, 3, 2, 1, (0, 1)),
                          (28, 5, 2, 1, (1, 2)), (27, 4, 2, 1, (1, 2)), (13, 3, 1, 3, (1, 0))]:
@@ -124,44 +171,6 @@ for n, k, s, d, pads in [(28, 3, 1, 2, (0, 0)), (28, 3, 1, 2, (2, 2)), (28, 3, 2
     formula = conv_output_size(n, k, s, d, pads)
     print(f"{n:>3} {k:>2} {s:>2} {d:>2}  {str(pads):<7}  {formula:>7}  {keras_size:>5}")
 # --8<-- [end:general_check]
-
-# %% [markdown]
-# "valid" and "same" are two paddings of the general formula: none, and `same_padding`.
-
-# %%
-# --8<-- [start:special_cases]
-grid = [(n, k, s) for n in range(1, 40) for k in range(1, 8) for s in range(1, 5) if k <= n]
-valid = all(conv_output_size(n, k, s) == output_size(n, k, s, "valid") for n, k, s in grid)
-same = all(conv_output_size(n, k, s, padding=same_padding(n, k, s)) == output_size(n, k, s, "same")
-           for n, k, s in grid)
-print(f"{len(grid)} cases: valid is padding (0, 0): {valid}; same is same_padding: {same}")
-# --8<-- [end:special_cases]
-
-# %% [markdown]
-# With stride 2, "same" pads 28 rows unevenly: nothing before, one row after. A `ZeroPadding2D` with
-# those amounts and a valid convolution with the same weights give the same numbers; one row on each
-# side gives the same shape but other numbers.
-
-# %%
-# --8<-- [start:same_uneven]
-def pad_then_valid(conv: layers.Conv2D, pads: tuple[int, int], images: np.ndarray) -> np.ndarray:
-    """Zero-pad (before, after) rows and columns, then apply a valid copy of `conv` with its weights."""
-    padded = layers.ZeroPadding2D((pads, pads))(images)
-    valid_conv = layers.Conv2D(conv.filters, conv.kernel_size, strides=conv.strides, padding="valid")
-    valid_conv.build(padded.shape)
-    valid_conv.set_weights(conv.get_weights())
-    return np.asarray(valid_conv(padded))
-
-
-print("same_padding(28, 3, 2):", same_padding(28, 3, 2))
-images = np.random.default_rng(1).normal(size=(2, 28, 28, 3)).astype("float32")
-same_conv = layers.Conv2D(4, 3, strides=2, padding="same", bias_initializer="random_normal")
-expected = np.asarray(same_conv(images))
-for pads in [(0, 1), (1, 1)]:
-    result = pad_then_valid(same_conv, pads, images)
-    equal = np.allclose(result, expected, atol=1e-5)
-    print(f"pad {pads} + valid: {result.shape[1]}×{result.shape[2]} output, equal to same: {equal}")
-# --8<-- [end:same_uneven]
 
 # %% [markdown]
 # ## Exercises
@@ -214,3 +223,35 @@ for before in range(total + 1):
     equal = np.allclose(pad_then_valid(same_conv, pads, images), expected, atol=1e-5)
     print(f"pad {pads} + valid: equal to same: {equal}")
 # --8<-- [end:exercise_explicit]
+
+# %% [markdown]
+# **4.** Replace the two `MaxPooling2D` layers of the book's convnet by a stride of 2 in the convolutions
+# they followed. Train it and the book's convnet for one epoch on the first 10,000 training images;
+# compare their parameter counts and test accuracies.
+
+# %%
+# --8<-- [start:exercise_strided]
+from convnets.data import load_mnist  # MNIST from a local copy (keras.datasets.mnist needs a download)
+from convnets.models import build_convnet  # the book's convnet, with max pooling
+
+keras.utils.set_random_seed(0)  # the same starting weights at every run
+inputs = keras.Input(shape=(28, 28, 1))
+x = layers.Conv2D(32, 3, strides=2, activation="relu")(inputs)  # was: no stride, then MaxPooling2D(2)
+x = layers.Conv2D(64, 3, strides=2, activation="relu")(x)  # the same
+x = layers.Conv2D(128, 3, activation="relu")(x)
+x = layers.Flatten()(x)
+outputs = layers.Dense(10, activation="softmax")(x)
+strided = keras.Model(inputs, outputs)
+for layer in strided.layers[1:]:
+    print(f"{type(layer).__name__:<8} {str(layer.output.shape[1:]):<13} {layer.count_params():>7,} parameters")
+
+(train_images, train_labels), (test_images, test_labels) = load_mnist()
+train_images = train_images[:10_000].reshape((10_000, 28, 28, 1)).astype("float32") / 255
+train_labels = train_labels[:10_000]
+test_images = test_images.reshape((10_000, 28, 28, 1)).astype("float32") / 255
+for name, model in [("max pooling", build_convnet()), ("stride 2", strided)]:
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(train_images, train_labels, epochs=1, batch_size=64)
+    test_loss, test_acc = model.evaluate(test_images, test_labels, verbose=0)
+    print(f"{name:<11} {model.count_params():>8,} parameters, test accuracy {test_acc:.3f}")
+# --8<-- [end:exercise_strided]

@@ -3,6 +3,8 @@ are its Python blocks. They share one namespace and run once, in page order, fro
 their `--8<--` snippets expanded by pymdownx.snippets as the site configures it. A block's shown output is the
 next ```text fence, after only blank lines and at most one `<!-- output: RULES -->` line (compare.py); a block
 that must not run has `<!-- notest: REASON -->` before it. `--update-outputs` rewrites the outputs that changed.
+While a block runs, `model.fit` on a compiled, untrained model is served by convnets.cache (`cached_fit`): a
+page trains each model once per cache, and the page itself only ever says `model.fit`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import inspect
 import io
 import linecache
 import os
@@ -136,7 +139,8 @@ def site_markdown(mkdocs_yml: Path | None):
 
     config = site_config(mkdocs_yml) if mkdocs_yml else None
     options = {name: dict(settings) for name, settings in config.mdx_configs.items()} if config else {}
-    options.setdefault("pymdownx.snippets", {}).update(check_paths=True, url_download=False)
+    # auto_append (the glossary) belongs to whole pages, not to the code of a block
+    options.setdefault("pymdownx.snippets", {}).update(check_paths=True, url_download=False, auto_append=[])
     options.setdefault("pymdownx.highlight", {})["pygments_lang_class"] = True
     with contextlib.chdir(mkdocs_yml.parent if mkdocs_yml else "."):  # where relative snippet paths start
         return markdown.Markdown(extensions=config.markdown_extensions if config else ["pymdownx.snippets"],
@@ -210,6 +214,43 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
             terminalreporter.write_line(line)
 
 
+def serve_fit_from_cache(patch: pytest.MonkeyPatch) -> None:
+    """Replace `keras.Model.fit` by `cached_fit` while a block runs."""
+    import keras
+
+    patch.setattr(keras.Model, "fit", cached_fit(keras.Model.fit))
+
+
+def cached_fit(fit):
+    """`fit`, but a compiled, untrained model fitted on arrays (no callbacks) learns what convnets.cache kept
+    from the same fit: the same architecture, compile settings, data and arguments. Nothing is printed either
+    way, so a page's output never depends on whether the model was trained just now."""
+    signature = inspect.signature(fit)
+
+    def fit_or_cached(model, *args, **kwargs):
+        import keras
+        import numpy as np
+
+        from convnets.cache import fit_or_load
+
+        arguments = signature.bind(model, *args, **kwargs).arguments
+        arguments.pop("self", None)
+        x, y = arguments.pop("x", None), arguments.pop("y", None)
+        untrained = model.compiled and int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 0
+        if not (untrained and isinstance(x, np.ndarray) and isinstance(y, np.ndarray)) or arguments.get("callbacks"):
+            return fit(model, *args, **kwargs)
+        with pytest.MonkeyPatch.context() as inner:
+            inner.setattr(keras.Model, "fit", fit)  # fit_or_load's own call, on a miss, trains for real
+            record = fit_or_load(model, x, y, **(arguments | {"verbose": 0}))
+        history = keras.callbacks.History()
+        history.set_model(model)
+        history.history, history.params, history.epoch = record.history, record.params, record.epoch
+        model.history = history  # as Keras leaves it
+        return history
+
+    return fit_or_cached
+
+
 class PageFile(pytest.File):
     def collect(self):
         self.text, mkdocs_yml = self.path.read_text(encoding="utf-8"), self.config.rootpath / "mkdocs.yml"
@@ -246,6 +287,7 @@ class PageFile(pytest.File):
         try:
             with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(stdout):
                 patch.setenv("COLUMNS", "80")  # what Rich and Keras print to when the output is not a terminal
+                serve_fit_from_cache(patch)
                 exec(compile(block.numbered, block.filename, "exec", dont_inherit=True), self.namespace)
         except BaseException as error:
             self.broken = block

@@ -97,3 +97,23 @@ def unchecked_numbers(page: str, root: Path, claims: list[Claim], quoted: list[s
         if (len(sides) == 1 or max(map(int, sides)) > 5) and not any(a <= start and end <= b for a, b in covered):
             found.append(f"{page}: {match[0]!r} in “…{plain[max(0, start - 50):end + 30].strip()}…”")
     return found
+
+
+def collapsed(text: str) -> str:
+    """The page without its collapsed `???` blocks and HTML comments: what a reader sees without a click."""
+    kept, block_indent = [], None
+    for line in re.sub(r"<!--.*?-->", " ", text, flags=re.S).splitlines():
+        indent = len(line) - len(line.lstrip())
+        if block_indent is not None and (not line.strip() or indent > block_indent):
+            continue
+        block_indent = None
+        if opener := re.match(r"^(\s*)\?\?\?\+?\s", line):
+            block_indent = len(opener[1])
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def reading_words(text: str) -> int:
+    """The words of a page outside its collapsed blocks and comments, its code and outputs included."""
+    return len(collapsed(text).split())
