@@ -206,3 +206,32 @@ def test_notebook_pages_offer_downloads_that_are_valid_notebooks(session: Sessio
         nbformat.validate(notebook)
         assert any(cell.cell_type == "code" for cell in notebook.cells), url
     context.close()
+
+
+LEARN = ["first-convnet/", "convolution/", "padding/", "strides/", "max-pooling/", "invariance/"]
+NAV_SECTIONS = """nav => [...nav.querySelectorAll(':scope > ul > li.md-nav__item--section, :scope > ul > li.md-nav__item--nested')]
+    .map(item => [item.querySelector(':scope > label, :scope > .md-nav__link').textContent.trim(),
+                  [...item.querySelectorAll(':scope > nav > ul > li > a')].map(a => a.getAttribute('href'))])"""
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_navigation_holds_the_six_chapters_under_learn_in_order(session: Session, viewport: str):
+    """Learn, then Interactive, then Under the hood; on a phone the menu opens from its button, to a screenshot."""
+    phone = viewport == "phone"
+    context = session.browser.new_context(color_scheme="light", **({"viewport": {"width": 390, "height": 844}}
+                                                                      if phone else {}))
+    tab = context.new_page()
+    tab.goto(session.base)
+    folder = SHOTS / ("phone" if phone else "light")
+    folder.mkdir(parents=True, exist_ok=True)
+    if phone:
+        tab.locator("label.md-header__button[for=__drawer]").click()
+        tab.wait_for_timeout(400)
+        tab.screenshot(path=folder / "navigation.png")
+        tab.locator("nav.md-nav--primary label.md-nav__link", has_text="Learn").first.click()
+        tab.wait_for_timeout(400)
+    sections = dict(tab.eval_on_selector("nav.md-nav--primary", NAV_SECTIONS))
+    tab.screenshot(path=folder / ("navigation-learn.png" if phone else "navigation.png"))
+    context.close()
+    assert list(sections)[:3] == ["Learn", "Interactive", "Under the hood"], list(sections)
+    assert [href.lstrip("./") for href in sections["Learn"]] == LEARN, sections["Learn"]
