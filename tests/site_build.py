@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -34,6 +33,7 @@ FETCHED = {
 }
 # <link rel=...> values that make the browser fetch the href.
 FETCHED_LINK_RELS = {"stylesheet", "icon", "shortcut", "preload", "modulepreload", "prefetch", "manifest", "apple-touch-icon"}
+HEADING = re.compile(r"^h[1-6]$")
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""")
 
 
@@ -64,76 +64,34 @@ class ParsedPage:
         return self.path.relative_to(built_site()).as_posix()
 
 
-class _PageParser(HTMLParser):
-    """Collect ids, URLs, images, headings of the main content and inline scripts from one page."""
+def parse(path: Path) -> ParsedPage:
+    """The ids, URLs, images, headings of the main content and inline scripts of one HTML file."""
+    from bs4 import BeautifulSoup
 
-    def __init__(self, page: ParsedPage) -> None:
-        super().__init__(convert_charrefs=True)
-        self.page = page
-        self.content_depth = 0  # >0 while inside the page's <article>
-        self.heading: list[str] | None = None
-        self.heading_level = 0
-        self.script: list[str] | None = None
-        self.style: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        for name in ("id", "name") if tag == "a" else ("id",):
-            if values.get(name):
-                self.page.ids.add(values[name])
-        self._collect_urls(tag, values)
-        if tag == "img":
-            self.page.images.append(values)
-        if tag == "article":
-            self.content_depth += 1
-        if self.content_depth and re.fullmatch(r"h[1-6]", tag):
-            self.heading, self.heading_level = [], int(tag[1])
-        if tag == "script" and not values.get("src"):
-            self.script = []
-        if tag == "style":
-            self.style = []
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag == "article":
-            self.content_depth -= 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "article" and self.content_depth:
-            self.content_depth -= 1
-        if self.heading is not None and tag == f"h{self.heading_level}":
-            self.page.headings.append((self.heading_level, " ".join("".join(self.heading).split())))
-            self.heading = None
-        if tag == "script" and self.script is not None:
-            self.page.scripts.append("".join(self.script))
-            self.script = None
-        if tag == "style" and self.style is not None:
-            self._collect_css("".join(self.style))
-            self.style = None
-
-    def handle_data(self, data: str) -> None:
-        for buffer in (self.heading, self.script, self.style):
-            if buffer is not None:
-                buffer.append(data)
-
-    def _collect_urls(self, tag: str, values: dict[str, str | None]) -> None:
+    soup, page = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser"), ParsedPage(path)
+    for tag in soup.find_all(True):
+        page.ids.update(tag[name] for name in (("id", "name") if tag.name == "a" else ("id",)) if tag.get(name))
+        rels = {rel.lower() for rel in tag.get_attribute_list("rel") if rel}
         for attr in ("href", "src", "data", "poster"):
-            url = values.get(attr)
-            if url is None:
-                continue
-            rels = set((values.get("rel") or "").lower().split())
-            fetched = (tag, attr) in FETCHED or (tag == "link" and bool(rels & FETCHED_LINK_RELS))
-            self.page.references.append(Reference(tag, attr, url.strip(), fetched))
-        for attr in ("srcset",):
-            for candidate in (values.get(attr) or "").split(","):
-                if candidate.strip():
-                    self.page.references.append(Reference(tag, attr, candidate.split()[0], True))
-        if values.get("style"):
-            self._collect_css(values["style"] or "")
+            if tag.get(attr) is not None:
+                fetched = (tag.name, attr) in FETCHED or (tag.name == "link" and bool(rels & FETCHED_LINK_RELS))
+                page.references.append(Reference(tag.name, attr, tag[attr].strip(), fetched))
+        for candidate in (tag.get("srcset") or "").split(","):
+            if candidate.strip():
+                page.references.append(Reference(tag.name, "srcset", candidate.split()[0], True))
+        _collect_css(page, tag.get("style") or "")
+    page.images = [{name: tag.get(name) for name in ("src", "alt")} for tag in soup.find_all("img")]
+    page.headings = [(int(heading.name[1]), " ".join(heading.get_text().split()))
+                     for article in soup.find_all("article") for heading in article.find_all(HEADING)]
+    page.scripts = [script.get_text() for script in soup.find_all("script") if not script.get("src")]
+    for style in soup.find_all("style"):
+        _collect_css(page, style.get_text())
+    return page
 
-    def _collect_css(self, css: str) -> None:
-        for match in CSS_URL.finditer(css):
-            self.page.references.append(Reference("style", "url", (match[1] or match[2]).strip(), True))
+
+def _collect_css(page: ParsedPage, css: str) -> None:
+    for match in CSS_URL.finditer(css):
+        page.references.append(Reference("style", "url", (match[1] or match[2]).strip(), True))
 
 
 @functools.cache
@@ -168,9 +126,7 @@ def site_pages() -> tuple[ParsedPage, ...]:
     for path in sorted(site.rglob("*.html")):
         if path.relative_to(site).parts[0] == "assets":
             continue
-        page = ParsedPage(path)
-        _PageParser(page).feed(path.read_text(encoding="utf-8"))
-        pages.append(page)
+        pages.append(parse(path))
     return tuple(pages)
 
 

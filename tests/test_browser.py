@@ -8,14 +8,13 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
-import nbformat
 import pytest
 
 from browser.chromium import ARGS, INSTALL_HINT, find_chromium
 from helpers import ROOT
-from site_build import built_site, content_pages, site_pages, site_url_path
+from site_build import built_site, site_pages, site_url_path
 
 CHROMIUM = find_chromium()
 if CHROMIUM is None:
@@ -23,11 +22,10 @@ if CHROMIUM is None:
         raise RuntimeError(f"REQUIRE_BROWSER is set but no browser was found: {INSTALL_HINT}")
     pytest.skip(INSTALL_HINT, allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 
 from browser.server import serve  # noqa: E402
-from browser.visit import Recorder, PageReport, toggle_palette, visit  # noqa: E402
+from browser.visit import Recorder, PageReport, visit  # noqa: E402
 
 SHOTS = ROOT / "build" / "screenshots"
 REPORT = ROOT / "build" / "browser-report.json"
@@ -85,12 +83,6 @@ def _write_report(reports: list[PageReport], seconds: float) -> None:
     REPORT.write_text(json.dumps({"totals": totals, "pages": [r.as_dict() for r in reports]}, indent=2), encoding="utf-8")
 
 
-def site_path(session: Session, url: str) -> str:
-    """The built-site file a served URL shows ("http://.../padding/#x" -> "padding/index.html")."""
-    path = urlsplit(url).path.removeprefix(urlsplit(session.base).path)
-    return path + "index.html" if path.endswith("/") or not path else path
-
-
 def failures(session: Session, describe) -> list[str]:
     """One line per page that `describe` finds a problem on."""
     return [f"{report.path}: {problem}" for report in session.reports if (problem := describe(report))]
@@ -137,75 +129,6 @@ def test_no_serious_accessibility_violations_in_light_or_dark(session: Session):
 def test_pages_fit_a_390px_wide_phone_screen(session: Session):
     problems = failures(session, lambda r: r.phone_overflow_px > 0 and f"scrolls sideways by {r.phone_overflow_px} px")
     assert not problems, "\n".join(problems)
-
-
-def test_full_page_screenshots_in_light_dark_and_phone(session: Session):
-    for report in session.reports:
-        assert len(report.screenshots) == 3, report.path
-        for shot in report.screenshots:
-            assert (ROOT / shot).stat().st_size > 1000, shot
-
-
-def search_until_results(tab: Page, query: str) -> None:
-    """Type a query into the search box until results show; typing before the index is ready finds nothing."""
-    for _ in range(10):
-        tab.fill("input.md-search__input", "")
-        tab.locator("input.md-search__input").press_sequentially(query)
-        try:
-            tab.wait_for_selector(".md-search-result__item a", timeout=2000)
-            return
-        except PlaywrightTimeout:
-            continue
-    raise AssertionError(f"searching {query!r} showed no results")
-
-
-def test_search_for_padding_finds_the_padding_chapter(session: Session):
-    chapters = {
-        page.url_path
-        for page in content_pages()
-        if page.headings and "padding" in page.headings[0][1].lower() and "jupyter-wrapper" not in page.path.read_text(encoding="utf-8")
-    }
-    assert chapters, "no chapter has 'padding' in its title"
-    context = session.browser.new_context()
-    tab = context.new_page()
-    tab.goto(session.base)
-    if tab.locator("input.md-search__input").is_hidden():
-        tab.locator("label[for=__search]").first.click()
-    search_until_results(tab, "padding")
-    links = tab.eval_on_selector_all(".md-search-result__item a", "links => links.map(link => link.href)")
-    context.close()
-    found = {site_path(session, link) for link in links}
-    assert chapters & found, f"searching 'padding' found {sorted(found)}, not {sorted(chapters)}"
-
-
-def test_light_dark_toggle_switches_the_colors_and_remembers_the_choice(session: Session):
-    context = session.browser.new_context(color_scheme="light")
-    tab = context.new_page()
-    tab.goto(session.base)
-    background = "() => getComputedStyle(document.body).backgroundColor"
-    first, first_background = tab.evaluate("() => document.body.getAttribute('data-md-color-scheme')"), tab.evaluate(background)
-    second = toggle_palette(tab)
-    assert second and second != first, "the palette toggle is missing or did not switch"
-    tab.wait_for_timeout(400)
-    assert tab.evaluate(background) != first_background
-    tab.reload()
-    assert tab.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == second, "the choice is forgotten on reload"
-    assert toggle_palette(tab) == first
-    context.close()
-
-
-def test_notebook_pages_offer_downloads_that_are_valid_notebooks(session: Session):
-    notebooks = [r for r in session.reports if r.notebook]
-    assert notebooks, "the site has no notebook pages"
-    assert not [r.path for r in notebooks if not r.downloads], "notebook pages without an .ipynb download link"
-    context = session.browser.new_context()
-    for url in sorted({url for r in notebooks for url in r.downloads}):
-        response = context.request.get(url)
-        assert response.status == 200, url
-        notebook = nbformat.reads(response.text(), as_version=4)
-        nbformat.validate(notebook)
-        assert any(cell.cell_type == "code" for cell in notebook.cells), url
-    context.close()
 
 
 LEARN = ["first-convnet/", "convolution/", "padding/", "strides/", "max-pooling/", "invariance/"]

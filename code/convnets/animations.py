@@ -63,7 +63,7 @@ def pool_animation(title: str, image: np.ndarray, size: int = 2, strides: int | 
             "padded": grid(image), "output": grid(output), "frames": frames(output, strides)}
 
 
-def strongest_channel(kernels: np.ndarray, biases: np.ndarray, image: np.ndarray) -> int:
+def strongest_filter(kernels: np.ndarray, biases: np.ndarray, image: np.ndarray) -> int:
     """The first-layer filter whose ReLU response to an (H, W, 1) image has the highest peak."""
     return int(np.maximum(conv2d(image, kernels, biases), 0).max(axis=(0, 1)).argmax())
 
@@ -71,7 +71,7 @@ def strongest_channel(kernels: np.ndarray, biases: np.ndarray, image: np.ndarray
 def filter_animation(kernels: np.ndarray, biases: np.ndarray, digit: np.ndarray) -> dict:
     """A trained first-layer filter (the one that responds most strongly) sliding over a 28×28 test digit."""
     image = np.round(digit.astype(float) / 255, 4)  # the convnet's input scale, 4 decimals
-    channel = strongest_channel(kernels, biases, image[:, :, np.newaxis])
+    channel = strongest_filter(kernels, biases, image[:, :, np.newaxis])
     kernel = np.round(kernels[:, :, 0, channel].astype(float), 4)
     bias = round(float(biases[channel]), 4)
     data = conv_animation(f"Filter {channel} of the trained convnet's first layer over a test digit",
@@ -86,7 +86,7 @@ def pool_crop(kernels: np.ndarray, biases: np.ndarray, digit: np.ndarray, side: 
     """A side×side crop (at even offsets) of a first-layer ReLU map of a digit, the crop with the largest sum,
     rounded to 2 decimals, and the filter's index."""
     image = digit.astype(float)[:, :, np.newaxis] / 255
-    channel = strongest_channel(kernels, biases, image)
+    channel = strongest_filter(kernels, biases, image)
     response = np.maximum(conv2d(image, kernels, biases), 0)[:, :, channel]
     starts = range(0, response.shape[0] - side + 1, 2)
     top, left = max(((r, c) for r in starts for c in starts),

@@ -120,6 +120,7 @@ def verify(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test:
 
 
 def sha256(data: bytes) -> str:
+    """The SHA-256 of `data`, in hexadecimal."""
     return hashlib.sha256(data).hexdigest()
 
 

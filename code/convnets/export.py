@@ -8,11 +8,12 @@ is the same reading in Python, for the tests and for anyone who wants the weight
 from __future__ import annotations
 
 # --8<-- [start:imports]
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
+
+from convnets.data import sha256
 # --8<-- [end:imports]
 
 from convnets.atomic import atomic_path
@@ -29,10 +30,6 @@ ACTIVATIONS = {"Conv2D": ("relu", "linear"), "Dense": ("relu", "linear", "softma
 
 class ExportError(ValueError):
     """A model the page cannot run, or exported files that do not hold what their manifest says."""
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _require(condition: bool, layer, what: str) -> None:

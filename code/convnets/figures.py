@@ -10,6 +10,7 @@ import matplotlib.colors
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from convnets.animations import strongest_filter
 from convnets.numpy_ops import conv2d, extract_patches, max_pool2d
 from convnets.plots import plt, save_figure, scheme
 from convnets.shapes import output_size, receptive_fields, same_padding, window_layers
@@ -124,12 +125,6 @@ def global_and_local(path: Path, dense: keras.Model, convnet: keras.Model, count
     figure.suptitle("Trained weights, each panel the size of a 28×28 image: red is positive, blue negative",
                     fontsize=10)
     save(figure, path)
-
-
-def strongest_filter(kernels: np.ndarray, biases: np.ndarray, image: np.ndarray) -> int:
-    """The first-layer filter whose ReLU response to an image has the highest peak."""
-    responses = np.maximum(conv2d(image, kernels, biases), 0)
-    return int(responses.max(axis=(0, 1)).argmax())
 
 
 def translation(path: Path, convnet: keras.Model, digit: np.ndarray, canvas: int = 40) -> None:
