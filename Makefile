@@ -7,14 +7,16 @@ STAMP  := $(VENV)/.installed-$(FLAVOR)
 NODE_STAMP := node_modules/.installed
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: setup data test test-full outputs train bench figures pooling-experiment pooling-experiment-cpu translation-experiment serve build clean help
+.PHONY: setup data test test-quick js-fixtures test-full outputs train bench figures pooling-experiment pooling-experiment-cpu translation-experiment serve build clean help
 help:
 	@echo "make serve   build the site and serve it on http://$(HOST)"
-	@echo "make test    run the whole test suite (offline)"
+	@echo "make test    run the whole test suite (offline): pytest, then npm test"
+	@echo "make test-quick  the tests that need no training, site build or browser, in about a minute"
+	@echo "make js-fixtures  write the Keras fixtures that npm test checks the page modules against (build/js-fixtures/)"
 	@echo "make test-full  the suite plus the full-length experiments it shortens"
 	@echo "make outputs rerun the docs pages and rewrite the shown outputs that changed (ALL=1, PAGES=...)"
 	@echo "make train   train the book's convnet with the book's recipe"
-	@echo "make bench   fixed recipes timed to the end, 5 seeds: the book's against the fast one (ARGS=--search: the validation search)"
+	@echo "make bench   the headline, about 15 minutes: the book's code, train.py and the fast recipe, 5 seeds (ARGS=--all: and the probes, batch-size curve and pipelines; ARGS=--search: the validation search)"
 	@echo "make figures regenerate every figure of the site in snaps/, and the playground's exported convnet"
 	@echo "make pooling-experiment  the pooling experiment on all the images, 10 seeds (replaces the stored 3-seed run in snaps/pooling_experiment.json; GPU=1 ARGS=--device gpu)"
 	@echo "make pooling-experiment-cpu  its CPU-sized version, 20 seeds (snaps/pooling_experiment_cpu.json)"
@@ -47,9 +49,10 @@ data: setup
 train: data
 	$(PY) code/train.py $(ARGS)
 
-# About half an hour on a 2-core CPU: 5 seeds of three ways to train, the throughput probes, the batch-size
-# curve and the input pipelines' epoch times. ARGS=--search runs the validation search that chose the fast
-# recipe instead (72 short runs, about 25 minutes).
+# The headline, about 15 minutes on a 2-core CPU: 5 seeds of three ways to train, timed to the end. Opt-in parts
+# (ARGS="--probes --batch-curve --pipelines", or --all for every part the page shows, about half an hour in all):
+# the throughput probes, the batch-size curve and the input pipelines' epoch times. ARGS=--search runs the
+# validation search that chose the fast recipe instead (72 short runs, about 25 minutes).
 bench: data
 	$(PY) code/bench.py $(ARGS)
 
@@ -77,10 +80,22 @@ build: setup
 serve: setup
 	$(PY) -m mkdocs serve --strict --dev-addr $(HOST)
 
-# pytest exits 5 when it collected no tests: that is a failure here, said plainly.
+# pytest exits 5 when it collected no tests: that is a failure here, said plainly. pytest writes the Keras
+# fixtures into build/js-fixtures/, then npm test checks the page modules against them in Node (tests/js/).
 test: data
 	$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; fi; exit $$status
+	npm test
+
+# The quick loop: every test that needs no training, no site build and no browser (tests/conftest.py marks the
+# last two; the page blocks train), then the Node tests.
+QUICK := not slow and not site and not browser and not page
+test-quick: data
+	$(PY) -m pytest -m "$(QUICK)" $(PYTEST_ARGS)
+	npm test
+
+js-fixtures: data
+	$(PY) -m pytest -q -m "not slow" tests/test_explorer.py tests/test_playground.py
 
 # The whole suite, plus the full-length experiments that the default run shortens or skips.
 test-full: data

@@ -1,17 +1,20 @@
 """How fast can the convnet train? Fixed recipes run to the end, timed and scored on the test set.
 
-    python code/bench.py                     # 5 seeds of every entry, all of MNIST, then the probes
+    python code/bench.py                     # the headline: 5 seeds of each entry, all of MNIST
+    python code/bench.py --all               # and every part below: the whole record the page shows
+    python code/bench.py --probes            # and the throughput probes of the fast recipe's tricks
+    python code/bench.py --batch-curve       # and the fast recipe's batch-size curve (CPU)
+    python code/bench.py --pipelines         # and every epoch's time through three input pipelines (CPU)
     python code/bench.py --seeds 10          # more seeds, tighter medians and intervals
-    python code/bench.py --search            # the validation search that chose the fast recipe
+    python code/bench.py --search            # instead: the validation search that chose the fast recipe
     python code/bench.py --smoke             # a few batches: checks the machinery, measures nothing
     python code/bench.py --device gpu        # on a GPU (Keras's JAX backend adds the on-GPU loop)
 
 It trains, one after another on the same data: (a) the book's code as printed, (b) our train.py
 path with the book's recipe, (c) the fast recipe. Each runs its fixed number of epochs; the report gives
 the median fit time, the final test accuracy (mean, 95% interval, share of seeds at the target) and the
-goals met. Then come throughput probes of the fast recipe's tricks, its batch-size curve and the time of
-every epoch through each of three input pipelines. It writes a JSON file and its charts beside it (default
-snaps/benchmark-cpu.json or -gpu.json) and ends with the line
+goals met. The parts asked for follow. It writes a JSON file, with an empty list for each part not run, and
+its charts beside it (default snaps/benchmark-cpu.json or -gpu.json) and ends with the line
 `fast/book fit ratio: R; fast accuracy mean: A; share >= 0.990: S`.
 --search trains candidate recipes on the first 50,000 training images, scores them on the last 10,000
 and writes snaps/fast-recipe-search.json; it never reads the test set.
@@ -35,6 +38,8 @@ from convnets.paths import LOGS_DIR, ROOT, SNAPS_DIR
 
 CODE_DIR = Path(__file__).resolve().parent
 SMOKE = {"limit": 512, "test_limit": 500, "epochs": 1, "evals_per_epoch": 2}
+PARTS = ("probes", "batch_curve", "pipelines")  # the benchmark's opt-in parts, after the headline
+CPU_PARTS = ("batch_curve", "pipelines")  # measured on a CPU only, the pipelines with TensorFlow only
 PROBE_IMAGES = 2048
 BENCH_SEEDS = 5
 BATCH_CURVE = (32, 64, 128, 256, 512)  # the batch sizes of the throughput curve...
@@ -73,8 +78,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--target", type=accuracy_target, default=0.99, help="test accuracy to reach (default: 0.99)")
     parser.add_argument("--evals-per-epoch", type=positive_int, default=4,
                         help="test-accuracy measurements per epoch, off the clock (default: 4)")
-    parser.add_argument("--no-probes", action="store_true",
-                        help="skip the throughput probes, the batch-size curve and the input pipelines' epoch times")
+    parser.add_argument("--probes", action="store_true", help="add the throughput probes of the fast recipe's tricks")
+    parser.add_argument("--batch-curve", action="store_true", help="add the fast recipe's batch-size curve (CPU only)")
+    parser.add_argument("--pipelines", action="store_true",
+                        help="add every epoch's time through each input pipeline (CPU, TensorFlow only)")
+    parser.add_argument("--all", action="store_true", help="add every part this device measures: the whole record")
     parser.add_data_option()
     parser.add_argument("--output", type=Path, help="the JSON file to write; the chart goes beside it as .png "
                                                     "(default: snaps/benchmark-cpu.json, or -gpu.json on a GPU)")
@@ -82,6 +90,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.output is not None and args.output.suffix != ".json":
         parser.error(f"--output must name a .json file, got {args.output}")
+    if args.search and (args.all or any(getattr(args, part) for part in PARTS)):
+        parser.error("--search runs the validation search alone: drop --probes, --batch-curve, --pipelines and --all")
     if args.smoke:
         args.seeds = 1
     if args.seeds is None:
@@ -121,6 +131,16 @@ def choose_entries(on_gpu: bool, backend: str) -> list[str]:
         return ["book", "book-train-py", "fast-resident", "fast-train-py"]
     return ["book", "book-train-py", "fast"]
 # --8<-- [end:entries]
+
+
+def chosen_parts(args: argparse.Namespace, on_gpu: bool, backend: str) -> set[str]:
+    """The parts to run after the headline; one this device cannot measure is a one-line error, or left out of --all."""
+    measurable = set(PARTS) - (set(CPU_PARTS) if on_gpu else set()) - ({"pipelines"} if backend != "tensorflow" else set())
+    asked = {part for part in PARTS if getattr(args, part)}
+    if asked - measurable:
+        fail(f"--{min(asked - measurable).replace('_', '-')} cannot be measured here: "
+             f"{'the batch curve and the pipelines run on a CPU' if on_gpu else 'the pipelines need TensorFlow'}")
+    return measurable if args.all else asked
 
 
 # ## One run, one process
@@ -270,7 +290,7 @@ def run_search(args: argparse.Namespace, argv: list[str] | None) -> int:
     from convnets.run_files import write_json
 
     _, machine = describe(args.device)
-    candidates = search.candidates()[:2] if args.smoke else search.candidates()
+    candidates = search.candidates()[:1] if args.smoke else search.candidates()
     limits = {"limit": SMOKE["limit"], "test_limit": SMOKE["test_limit"]} if args.smoke else {}
     runs = []
     for seed in range(1, args.seeds + 1):
@@ -316,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def benchmark(args: argparse.Namespace, argv: list[str] | None) -> int:
-    """Run every entry and probe, write the JSON and the chart, and print the report."""
+    """Run every entry and the parts asked for, write the JSON and the charts, and print the report."""
     from convnets.benchmark import flops
     from convnets.benchmark.report import (check_goals, format_curve, format_pipelines, format_probes, format_table,
                                            redraw, summarize)
@@ -338,10 +358,11 @@ def benchmark(args: argparse.Namespace, argv: list[str] | None) -> int:
           f"{flops.training_flops(model) / 1e6:.2f} MFLOP per image per training step")
 
     entries = choose_entries(on_gpu, machine["backend"])
+    parts = chosen_parts(args, on_gpu, machine["backend"])
     runs = run_all(entries, args)
-    probes = [] if args.no_probes else run_probes(probe_variants(on_gpu, machine["backend"]), args)
-    curve = [] if args.no_probes or on_gpu else run_curve(args)
-    pipelines = [] if args.no_probes or on_gpu or machine["backend"] != "tensorflow" else run_pipelines(args)
+    probes = run_probes(probe_variants(on_gpu, machine["backend"]), args) if "probes" in parts else []
+    curve = run_curve(args) if "batch_curve" in parts else []
+    pipelines = run_pipelines(args) if "pipelines" in parts else []
 
     summaries = summarize(runs, entries, args.target)
     labels = {name: ENTRIES[name].label for name in entries}

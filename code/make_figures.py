@@ -42,6 +42,7 @@ class Sources:
     def __init__(self, quick: bool, mnist: tuple | None) -> None:
         self.changes = QUICK if quick else {}
         self.mnist = mnist
+        self.runs: dict[str, tuple] = {}
 
     @cached_property
     def test_set(self) -> tuple[np.ndarray, np.ndarray]:
@@ -54,9 +55,12 @@ class Sources:
         return self.test_set[0][DIGIT]
 
     def trained(self, name: str) -> tuple:
+        """The model `name` fitted with the book's recipe (from the cache, if fitted before), and its record."""
         from convnets.cache import trained
 
-        return trained(name, "book", **self.changes)
+        if name not in self.runs:
+            self.runs[name] = trained(name, "book", **self.changes)
+        return self.runs[name]
 
     @cached_property
     def convnet(self):

@@ -1,7 +1,8 @@
 """Compare four ways to downsample the MNIST convnet: max pooling, average pooling, strided convolutions, none.
 
 Each variant is trained with the book's recipe (rmsprop, batch 64) for every seed, then evaluated on the
-10,000 test images. The results, the settings, the machine and the duration go to a JSON file.
+10,000 test images (or the first --test-limit of them). The results, the settings, the machine and the
+duration go to a JSON file.
 
 examples:
     python code/pooling_experiment.py                          # full training set, 5 epochs, 1 seed
@@ -33,6 +34,7 @@ def parse_args(argv: list[str] | None):
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=positive_int, default=5, help="epochs per model (default: 5, the book's)")
     parser.add_limit_option()
+    parser.add_test_limit_option()
     parser.add_argument("--seeds", type=positive_int, default=1, help="runs per variant, seeds 1..N (default: 1)")
     parser.add_argument("--pooling", choices=POOLINGS, action="append",
                         help="a variant to train (repeatable; default: all four)")
@@ -89,11 +91,12 @@ def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | 
 
     try:
         device_line = devices.describe_device(args.device)
-        mnist = mnist or data.load_mnist()
+        train, (x_test, y_test) = mnist or data.load_mnist()
     except (devices.DeviceError, data.DataError) as error:
         fail(str(error))
+    mnist = train, (x_test[:args.test_limit], y_test[:args.test_limit])
     machine = device_line.replace("Training on ", "")
-    limit = args.limit or len(mnist[0][0])
+    limit = args.limit or len(train[0])
     poolings = [p for p in POOLINGS if p in (args.pooling or POOLINGS)]
     settings = {"epochs": args.epochs, "training_images": limit, "test_images": len(mnist[1][0]),
                 "seeds": args.seeds, "recipe": "book", "batch_size": RECIPES["book"].batch_size}

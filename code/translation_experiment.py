@@ -2,9 +2,9 @@
 
 The digits are placed on a 40×40 blank canvas. The dense baseline, the book's convnet and a convnet that
 ends in global average pooling are each trained with the book's recipe (rmsprop, batch 64) on the training
-digits at the center of the canvas, for every seed. Each is then evaluated on the 10,000 test digits moved
-by 0, 1, ..., k pixels down and right (along the diagonal). The accuracies, the settings, the machine and
-the duration go to a JSON file.
+digits at the center of the canvas, for every seed. Each is then evaluated on the 10,000 test digits (or the
+first --test-limit of them) moved by 0, 1, ..., k pixels down and right (along the diagonal). The accuracies,
+the settings, the machine and the duration go to a JSON file.
 
 examples:
     python code/translation_experiment.py                              # full training set, 2 epochs, 3 seeds
@@ -40,6 +40,7 @@ def parse_args(argv: list[str] | None):
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=positive_int, default=2, help="epochs per model (default: 2)")
     parser.add_limit_option()
+    parser.add_test_limit_option()
     parser.add_argument("--seeds", type=positive_int, default=3, help="runs per model, seeds 1..N (default: 3)")
     parser.add_argument("--max-shift", type=positive_int, default=MARGIN,
                         help=f"shift the test digits by 0 to this many pixels (default and most: {MARGIN})")
@@ -116,6 +117,7 @@ def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | 
         (x_train, y_train), (x_test, y_test) = mnist or data.load_mnist()
     except (devices.DeviceError, data.DataError) as error:
         fail(str(error))
+    x_test, y_test = x_test[:args.test_limit], y_test[:args.test_limit]
     machine = device_line.replace("Training on ", "")
     limit = args.limit or len(x_train)
     shifts = list(range(args.max_shift + 1))

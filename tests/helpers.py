@@ -13,8 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CODE = ROOT / "code"
 
 # TensorFlow turns oneDNN on by itself only on some CPUs (AVX-512 VNNI/BF16, AMX), and then logs about it
-# from C++ before its logging starts. Forcing it each way runs both paths on any machine.
+# from C++ before its logging starts. Forcing it each way runs both paths on any machine, for the runs that
+# load TensorFlow; an error raised before any framework loads is checked once, `without_frameworks`.
 ONEDNN = pytest.mark.parametrize("onednn", ["0", "1"], ids=["onednn-off", "onednn-on"])
+FRAMEWORKS = ("tensorflow", "keras", "jax", "torch")
 
 
 def script_env(**extra: str) -> dict[str, str]:
@@ -24,6 +26,15 @@ def script_env(**extra: str) -> dict[str, str]:
         env.pop(name, None)
     env.update(extra)
     return env
+
+
+def without_frameworks(folder: Path) -> dict[str, str]:
+    """The environment, for `run_script`, of a process in which importing any deep-learning framework fails."""
+    blocker = folder / "no-frameworks"
+    blocker.mkdir(exist_ok=True)
+    for name in FRAMEWORKS:
+        (blocker / f"{name}.py").write_text(f"raise ImportError('{name} imported too early')\n")
+    return {"PYTHONPATH": f"{blocker}{os.pathsep}{CODE}"}
 
 
 def run_script(script: str, *args: str, timeout: float = 900, **env: str) -> subprocess.CompletedProcess:

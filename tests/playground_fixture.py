@@ -5,6 +5,8 @@ the page's forward pass on the same digits and compare.
 - "cached run": this session's `trained("convnet")`, the chapters' cached run of the book's recipe, exported
   here by convnets.export and compared with that very Keras model;
 - "published": the files in snaps/ that the site serves, loaded back into the book's convnet.
+
+`npm test` reads the published set from JS_FIXTURE, which test_playground.py writes without training.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from convnets.paths import SNAPS_DIR
+from helpers import ROOT
 
 CHECKED_DIGITS = 256  # the first digits of the test set
 LAYER_TOLERANCE = 1e-4  # the largest difference allowed between the page's and Keras's outputs of any layer...
 PROBABILITY_TOLERANCE = 1e-5  # ...and of the probabilities
 PUBLISHED = SNAPS_DIR / "convnet.json"
-FIXTURE_ENV = "PLAYGROUND_FIXTURE"
+FIXTURE_ENV = "PLAYGROUND_FIXTURE"  # names another fixture.json for `node --test tests/js/convnet.test.mjs`
+JS_FIXTURE = ROOT / "build" / "js-fixtures" / "playground"  # the folder `npm test` reads by default
+SETS = ("cached run", "published")
 
 
 def layer_outputs(model, inputs: np.ndarray) -> list[np.ndarray]:
@@ -73,9 +78,8 @@ def published_model():
     return model
 
 
-def build(folder: Path, mnist, cached_model=None, cached_record=None) -> Path:
-    """Write the fixture into `folder` and return its fixture.json."""
-    from convnets.cache import trained
+def build(folder: Path, mnist, cached_model=None, cached_record=None, sets: tuple[str, ...] = SETS) -> Path:
+    """Write the fixture of the named sets into `folder` and return its fixture.json ("cached run" needs the model)."""
     from convnets.export import export_convnet
     from convnets.shapes import receptive_fields, window_layers
     from convnets.training import prepare_images
@@ -83,19 +87,18 @@ def build(folder: Path, mnist, cached_model=None, cached_record=None) -> Path:
     (x_test, y_test) = mnist[1]
     inputs = prepare_images(x_test[:CHECKED_DIGITS])
     (folder / "inputs.bin").write_bytes(np.asarray(inputs, "<f4").tobytes())
-    if cached_model is None:
-        cached_model, cached_record = trained("convnet")
-    sets = []
-    for name, model in (("cached run", cached_model), ("published", None)):
+    written = []
+    for name in sets:
         sub = folder / name.replace(" ", "-")
         sub.mkdir()
-        if model is None:
+        if name == "published":
             for path in PUBLISHED.parent.glob("convnet.*"):
                 shutil.copy(path, sub / path.name)
             model = published_model()
         else:
+            model = cached_model
             export_convnet(model, cached_record, x_test, y_test, sub / "convnet.json")
-        sets.append(write_set(sub, name, sub / "convnet.json", model, inputs))
+        written.append(write_set(sub, name, sub / "convnet.json", model, inputs))
     box, centre = mnist_geometry(mnist[0][0])
     fixture = {
         "count": CHECKED_DIGITS,
@@ -104,8 +107,8 @@ def build(folder: Path, mnist, cached_model=None, cached_record=None) -> Path:
         "mnist_centre": centre,
         "inputs": str(folder / "inputs.bin"),
         "labels": y_test[:CHECKED_DIGITS].tolist(),
-        "receptive_fields": receptive_fields([window[1:] for window in window_layers(cached_model)]),
-        "sets": sets,
+        "receptive_fields": receptive_fields([window[1:] for window in window_layers(model)]),
+        "sets": written,
         "report": str(folder / "report.json"),
     }
     path = folder / "fixture.json"
@@ -116,11 +119,12 @@ def build(folder: Path, mnist, cached_model=None, cached_record=None) -> Path:
 @functools.cache
 def session_fixture() -> Path:
     """The fixture, built once per test session in a temporary folder."""
+    from convnets.cache import trained
     from convnets.data import LOCAL_FILE, read_npz
 
     folder = Path(tempfile.mkdtemp(prefix="playground-fixture-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    return build(folder, read_npz(LOCAL_FILE))
+    return build(folder, read_npz(LOCAL_FILE), *trained("convnet"))
 
 
 def relative_url(fixture: Path, path: str) -> str:

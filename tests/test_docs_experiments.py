@@ -13,13 +13,14 @@ import pytest
 from helpers import ROOT, assert_quiet, run_script
 
 # snapshot -> (script in code/, arguments of the shortened run, the key naming each row of its results)
-QUICK_POOLING = ("pooling_experiment.py", ["--limit", "2000", "--epochs", "1"], "pooling")
+QUICK_TEST_IMAGES = 1000  # the shortened runs' --test-limit: enough to tell learning (above 50%) from guessing
+QUICK_POOLING = ("pooling_experiment.py", ["--limit", "1000", "--epochs", "1"], "pooling")
 EXPERIMENTS = {
     "snaps/pooling_experiment.json": QUICK_POOLING,  # the full experiment the page shows
     "snaps/pooling_experiment_cpu.json": QUICK_POOLING,  # the page's smaller CPU run
     # With fewer images or one epoch, the global-pooling convnet stays below 50%: it learns slower than the others.
     "snaps/translation_experiment.json": ("translation_experiment.py", ["--limit", "6000", "--epochs", "2",
-                                                                        "--seeds", "1", "--max-shift", "2"], "model"),
+                                                                        "--seeds", "1", "--max-shift", "1"], "model"),
 }
 # Benchmark snapshots record timings, which no rerun reproduces: tests/test_bench.py runs the same
 # code in its smoke mode and checks the record's schema, and `make bench` (ARGS=--search) rewrites them.
@@ -48,7 +49,8 @@ def quick_run(tmp_path_factory):
     def run(script: str, args: list[str]) -> dict:
         if (script, *args) not in records:
             output = tmp_path_factory.mktemp("quick") / "record.json"
-            result = run_script(script, *args, "--output", str(output), TF_ENABLE_ONEDNN_OPTS="1")
+            result = run_script(script, *args, "--test-limit", str(QUICK_TEST_IMAGES), "--output", str(output),
+                                TF_ENABLE_ONEDNN_OPTS="1")
             assert_quiet(result)
             records[(script, *args)] = json.loads(output.read_text())
         return records[(script, *args)]
@@ -61,7 +63,8 @@ def quick_run(tmp_path_factory):
 def test_shortened_experiment_writes_the_snapshots_record_with_todays_architectures(snapshot, quick_run):
     script, quick_args, key = EXPERIMENTS[snapshot]
     fresh, committed = quick_run(script, quick_args), json.loads((ROOT / snapshot).read_text())
-    assert sorted(fresh) == sorted(committed)
+    assert sorted(fresh) == sorted(committed) and sorted(fresh["settings"]) == sorted(committed["settings"])
+    assert fresh["settings"]["test_images"] == QUICK_TEST_IMAGES
     fresh_rows, committed_rows = rows_by_key(fresh, key), rows_by_key(committed, key)
     assert list(fresh_rows) == list(committed_rows)
     for name, row in fresh_rows.items():
@@ -69,6 +72,8 @@ def test_shortened_experiment_writes_the_snapshots_record_with_todays_architectu
             f"{snapshot}: {name} has {row['parameters']:,} parameters in today's code, " \
             f"{committed_rows[name]['parameters']:,} in the snapshot: rerun `{committed['command']}`"
         assert 0.5 < row["mean_test_accuracy"] <= 1.0
+        hits = [accuracy * QUICK_TEST_IMAGES for accuracy in row["test_accuracy"]]
+        assert all(abs(hit - round(hit)) < 1e-3 for hit in hits), f"{name}: not scored on {QUICK_TEST_IMAGES} images"
 
 
 @pytest.mark.full

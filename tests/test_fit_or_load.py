@@ -1,4 +1,4 @@
-"""fit_or_load: model.fit the first time, the same weights and history from the cache afterwards."""
+"""fit_or_load: model.fit once, then the same weights and history from the cache; trained(), that fit by name."""
 
 from __future__ import annotations
 
@@ -187,6 +187,60 @@ def test_an_argument_it_cannot_key_is_refused_not_ignored():
     x, y = tiny_data()
     with pytest.raises(TypeError, match="cannot key"):
         fit_or_load(tiny_model(), x, y, callbacks=[keras.callbacks.TerminateOnNaN()], **FIT)
+
+
+def first_chapter_convnet():
+    """The convnet, built and compiled by the lines of code/notebooks/first_convnet.py (the first chapter's code)."""
+    import keras
+
+    script = (ROOT / "code" / "notebooks" / "first_convnet.py").read_text()
+    build = script[script.index("inputs = keras.Input"):script.index("model.summary()")]
+    compile_call = script[script.index("model.compile("):script.index("model.fit(")]
+    namespace = {"keras": keras, "layers": keras.layers}
+    exec(build + compile_call, namespace)
+    return namespace["model"]
+
+
+def test_trained_and_the_first_chapters_fit_share_one_entry_and_one_training(own_cache, mnist, monkeypatch):
+    import keras
+
+    from convnets.cache import fit_or_load, trained
+    from convnets.training import prepare_images
+
+    fits, fit = [], keras.Model.fit
+    monkeypatch.setattr(keras.Model, "fit", lambda *args, **kwargs: fits.append(kwargs) or fit(*args, **kwargs))
+    model, record = trained("convnet", limit=512, overrides={"epochs": 1})
+    assert len(fits) == 1
+    (x_train, y_train), (x_test, y_test) = mnist
+    book = first_chapter_convnet()
+    history = fit_or_load(book, prepare_images(x_train[:512]), y_train[:512], epochs=1, batch_size=64, verbose=0)
+    assert len(fits) == 1 and len(list(own_cache.glob("fit-*/"))) == 1
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), book.get_weights()))
+    assert record["history"] == history.history and record["fit_seconds_last_session"] == history.seconds
+    assert (record["settings"]["limit"], record["recipe"]["epochs"], record["parameters"]) == (512, 1, book.count_params())
+    test_loss, test_accuracy = book.evaluate(prepare_images(x_test), y_test, batch_size=512, verbose=0)
+    assert record["test_accuracy"] == pytest.approx(test_accuracy) and record["test_loss"] == pytest.approx(test_loss)
+
+
+def test_a_fit_served_by_the_page_runner_inside_fit_or_load_trains_once(own_cache, monkeypatch):
+    """trained() on a page: its fit_or_load's model.fit is the page runner's, which calls fit_or_load again."""
+    import keras
+
+    from convnets.cache import fit_or_load
+    from pagetest.plugin import cached_fit
+
+    monkeypatch.setattr(keras.Model, "fit", cached_fit(keras.Model.fit))
+    x, y = tiny_data()
+    history = fit_or_load(tiny_model(), x, y, **FIT)
+    assert len(history.history["loss"]) == 2 and len(list(own_cache.glob("fit-*/"))) == 1
+
+
+@pytest.mark.parametrize("changes", [{"canvas": 40}, {"recipe": "fast"}])
+def test_trained_refuses_what_it_cannot_fit_on_arrays(changes):
+    from convnets.cache import trained
+
+    with pytest.raises(ValueError, match="run_training"):
+        trained("convnet", **changes)
 
 
 CONCURRENT = r"""

@@ -1,7 +1,9 @@
 """The playground's network (docs/playground.md): the export in convnets.export holds exactly the cached model's
 weights, the files the site serves are whole and score the accuracy they record, and the page's JavaScript
-forward pass (docs/javascripts/convnet.mjs) matches Keras on every layer of 256 test digits under `node --test`.
-Chromium checks the same module again on the live page (test_playground_browser.py)."""
+forward pass (docs/javascripts/convnet.mjs) matches Keras on every layer of 256 test digits under Node: `npm test`
+for the published export, from the Keras reference written here into build/js-fixtures/, and `node --test` run
+here for the cached model's export. Chromium checks the same module again on the live page
+(test_playground_browser.py)."""
 
 from __future__ import annotations
 
@@ -15,12 +17,12 @@ import pytest
 
 from convnets.export import FIRST_DIGITS, ExportError, export_convnet, read_export
 from helpers import ROOT
-from playground_fixture import CHECKED_DIGITS, FIXTURE_ENV, PUBLISHED, build, layer_outputs, published_model, \
-    session_fixture, write_set
-from test_explorer import NODE_HINT
+from playground_fixture import CHECKED_DIGITS, FIXTURE_ENV, JS_FIXTURE, PUBLISHED, build, layer_outputs, \
+    published_model, write_set
 
 REPORT = ROOT / "build" / "playground-keras-report.json"
 NODE_TEST = "tests/js/convnet.test.mjs"
+NODE_HINT = "node is not on PATH: install Node 20 (https://nodejs.org/) to check the playground's JavaScript"
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +126,7 @@ def test_export_refuses_a_layer_the_page_cannot_run_and_writes_nothing(mnist, tm
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # trains a small convnet through make_figures --quick
 def test_make_figures_writes_the_playground_files(tmp_path):
     from make_figures import main
 
@@ -133,13 +136,27 @@ def test_make_figures_writes_the_playground_files(tmp_path):
     assert len(digits) == manifest["digits"]["count"] and sum(w.size for w in weights) == manifest["parameters"]
 
 
-def test_the_pages_forward_pass_matches_keras_on_every_layer_in_node(request):
-    fixture = session_fixture()
+def test_keras_reference_for_npm_test_holds_every_layer_of_the_published_export(mnist):
+    """Writes build/js-fixtures/playground/: `npm test` checks the page's forward pass against it."""
+    shutil.rmtree(JS_FIXTURE, ignore_errors=True)
+    JS_FIXTURE.mkdir(parents=True)
+    fixture = json.loads(build(JS_FIXTURE, mnist, sets=("published",)).read_text())
+    manifest = json.loads(PUBLISHED.read_text())
+    (published,) = fixture["sets"]
+    assert [layer["shape"] for layer in published["layers"]] == [layer["output_shape"] for layer in manifest["layers"]]
+    values = sum(int(np.prod(layer["shape"])) for layer in published["layers"])
+    assert (JS_FIXTURE / "published" / "reference.bin").stat().st_size == 4 * CHECKED_DIGITS * values
+    assert published["predicted"][:FIRST_DIGITS] == manifest["digits"]["predicted"][:FIRST_DIGITS]
+
+
+@pytest.mark.slow
+def test_the_pages_forward_pass_matches_keras_on_every_layer_of_the_cached_models_export_in_node(
+        cached, mnist, tmp_path, request):
+    fixture = build(tmp_path, mnist, *cached, sets=("cached run",))
     result = run_node(fixture)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"node --test {NODE_TEST} failed:\n{output[-6000:]}"
-    for name in ("cached run", "published"):
-        assert f"checked {CHECKED_DIGITS} digits of {name} against Keras" in output, output[-3000:]
+    assert f"checked {CHECKED_DIGITS} digits of cached run against Keras" in output, output[-3000:]
     report = json.loads((fixture.parent / "report.json").read_text())
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2), encoding="utf-8")
@@ -151,26 +168,26 @@ def test_the_pages_forward_pass_matches_keras_on_every_layer_in_node(request):
                   f"largest differences from Keras: {worst}")
 
 
-def test_the_node_check_fails_loudly_when_the_weights_and_the_keras_model_disagree(cached, mnist, tmp_path):
-    """The reference comes from the cached model with one first-layer weight moved by 0.05: the check must fail."""
+def test_the_node_check_fails_loudly_when_the_weights_and_the_keras_model_disagree(mnist, tmp_path):
+    """The reference comes from the published model with one first-layer weight moved by 0.05: the check must fail."""
     import keras
 
-    model, record = cached
-    fixture = build(tmp_path, mnist, cached_model=model, cached_record=record)
+    model = published_model()
+    fixture = build(tmp_path, mnist, sets=("published",))
     other = keras.models.clone_model(model)
     weights = [w.copy() for w in model.get_weights()]
     weights[0][1, 1, 0, 0] += 0.05
     other.set_weights(weights)
     data = json.loads(fixture.read_text())
-    cached_set = data["sets"][0]
+    published = data["sets"][0]
     inputs = np.frombuffer((tmp_path / "inputs.bin").read_bytes(), "<f4").reshape(-1, 28, 28, 1)
-    data["sets"] = [write_set(tmp_path / "cached-run", "cached run", tmp_path / "cached-run" / "convnet.json", other, inputs)]
-    assert data["sets"][0]["layers"] == cached_set["layers"]
+    data["sets"] = [write_set(tmp_path / "published", "published", tmp_path / "published" / "convnet.json", other, inputs)]
+    assert data["sets"][0]["layers"] == published["layers"]
     fixture.write_text(json.dumps(data))
     result = run_node(fixture)
     output = result.stdout + result.stderr
     assert result.returncode != 0, "the check passed with weights that are not the Keras model's"
-    assert "cached run: layer conv2d" in output and "differs from Keras by up to" in output, output[-3000:]
+    assert "published: layer conv2d" in output and "differs from Keras by up to" in output, output[-3000:]
     assert "re-export them with `make figures ARGS=\"--only convnet\"`" in output
 
 

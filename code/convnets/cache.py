@@ -1,10 +1,10 @@
 """Train a model once and reuse it: a cache keyed by the code, the data and the settings.
 
-Two ways in, one cache. `fit_or_load(model, x, y, **fit_arguments)` is `model.fit` for the chapters'
-scripts: the first call trains the reader's own compiled model, later ones load what it learned.
-`trained(name, recipe)` runs a named model and recipe through `convnets.runner` (figures, command line).
-Each entry is a folder in `cache_dir()`, written whole or not at all, checked before it is read, and
-filled by one process at a time.
+`fit_or_load(model, x, y, **fit_arguments)` is `model.fit` for the chapters' scripts: the first call trains
+the reader's own compiled model, later ones load what it learned. `trained(name, recipe)` is the same fit of
+a named model (figures, playground, tests), so the book's convnet fitted by a page and by `trained` is one
+entry, trained once. Each entry is a folder in `cache_dir()`, written whole or not at all, checked before it
+is read, and filled by one process at a time.
 """
 
 from __future__ import annotations
@@ -22,17 +22,17 @@ from typing import Any, Callable, Iterator
 import keras
 import numpy as np
 
-from convnets import devices
-from convnets.data import ENV_VAR, LOCAL_FILE
+from convnets import devices, models, recipes, training
 from convnets.paths import PACKAGE_DIR, RUNS_DIR
-from convnets.run_files import HISTORY_FILE, MODEL_FILE, write_json
-from convnets.runner import default_settings, run_training
+from convnets.run_files import HISTORY_FILE, write_json
+from convnets.runner import default_settings, prepared_data, run_record
 
 CACHE_ENV = "CONVNETS_CACHE"
 KEYED_SOURCES = ("recipes.py", "models.py", "training.py", "runner.py")  # in this package, checked out or installed
 MANIFEST_FILE = "manifest.json"  # the checksum of every other file of an entry, written last
 WEIGHTS_FILE = "model.weights.h5"  # fit_or_load's weights (and optimizer state), beside HISTORY_FILE
 UNKEYED_FIT_ARGUMENTS = ("verbose",)  # how much model.fit prints changes nothing it learns
+_FITTING: set[str] = set()  # the keys of the fits fit_or_load is making in this process now
 
 
 def cache_dir() -> Path:
@@ -49,16 +49,6 @@ def _digest(*parts: str | bytes) -> str:
     for part in parts:
         digest.update(part if isinstance(part, bytes) else part.encode())
     return digest.hexdigest()[:16]
-
-
-def cache_key(settings: dict) -> str:
-    """A short hash of the training code, the data file, the settings and the Keras version."""
-    data_file = Path(settings["data"] or os.environ.get(ENV_VAR) or LOCAL_FILE)  # the file load_mnist reads
-    if data_file.exists():
-        data = f"{data_file.stat().st_size}:{data_file.stat().st_mtime_ns}"
-    else:
-        data = "keras download"  # no local file: load_mnist falls back to Keras's own copy
-    return _digest(data, json.dumps(settings, sort_keys=True))
 
 
 def _checksums(folder: Path) -> dict[str, str]:
@@ -104,15 +94,32 @@ def _entry(name: str, fill: Callable[[Path], object]) -> Iterator[tuple[Path, bo
 
 
 def trained(model: str = "convnet", recipe: str = "book", **changes) -> tuple[keras.Model, dict]:
-    """The trained model and its history record; trains (verbosely, once) on a cache miss."""
+    """MODELS[model] fitted as `recipe` says, through `fit_or_load`, and its record as train.py writes it.
+
+    It is compiled as the chapters compile (the loss by its name), so the first chapter's page fitting the
+    book's convnet or dense baseline and `trained` share one entry and one training; a miss trains verbosely,
+    from the settings' seed. The record's test scores are measured on each call.
+    """
     settings = default_settings(model, recipe, **changes)
-
-    def fill(folder: Path) -> None:
-        run_training(settings, folder, devices.describe_device("auto"), verbose=2)
-
-    with _entry(f"{model}-{recipe}-{cache_key(settings)}", fill) as (folder, _):
-        record = json.loads((folder / HISTORY_FILE).read_text())
-        return keras.models.load_model(folder / MODEL_FILE), record
+    plan = recipes.recipe_with(recipe, **settings["overrides"])
+    if settings["canvas"] or plan.input_pipeline != "keras":
+        raise ValueError("trained() fits the 28×28 models on arrays: train canvases and tf.data pipelines with "
+                         "convnets.runner.run_training")
+    (x_train, y_train), test_set = prepared_data(settings)
+    keras.utils.set_random_seed(settings["seed"])
+    if settings["deterministic"]:
+        devices.enable_determinism()
+    on_gpu = "GPU" in devices.describe_device("auto")
+    keras.mixed_precision.set_dtype_policy(training.precision_policy(plan, on_gpu=on_gpu))
+    try:
+        net = models.MODELS[model]()
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    net.compile(optimizer=training.make_optimizer(plan, training.steps_per_epoch(len(x_train), plan.batch_size)),
+                loss=training.make_loss(plan) if plan.label_smoothing else "sparse_categorical_crossentropy",
+                metrics=["accuracy"], jit_compile=plan.jit_compile, steps_per_execution=plan.steps_per_execution)
+    fit = fit_or_load(net, x_train, y_train, epochs=plan.epochs, batch_size=plan.batch_size, verbose=2)
+    return net, run_record(settings, fit.device, net, fit.history, fit.seconds, test_set)
 
 
 class FitHistory(keras.callbacks.History):
@@ -138,17 +145,25 @@ def fit_or_load(model: keras.Model, x, y, **fit_arguments) -> FitHistory:
     history in the cache. On a hit it loads them into `model` instead, and returns the same history.
     The key is everything the fit depends on but the random initial weights: the architecture, the
     compile settings, the data (shape, dtype and bytes of `x` and `y`), the fit arguments (`verbose`
-    aside), the Keras version and the training code of this package.
+    aside), the Keras version and the training code of this package. Called again from within that
+    `model.fit` (a wrapper serving fits from this cache, the page runner's, when `trained` runs on a page),
+    it makes the plain `model.fit` and returns Keras's history.
     """
     if not model.compiled:
         raise ValueError("fit_or_load needs a compiled model: call model.compile(...) first, as for model.fit")
     if int(keras.ops.convert_to_numpy(model.optimizer.iterations)) > 0:
         raise ValueError("fit_or_load starts from an untrained model; to train this one further, call model.fit")
     key = fit_key(model, x, y, fit_arguments)
+    if key in _FITTING:
+        return model.fit(x, y, **fit_arguments)
 
     def fill(folder: Path) -> None:
         start = time.perf_counter()
-        history = model.fit(x, y, **fit_arguments)
+        _FITTING.add(key)
+        try:
+            history = model.fit(x, y, **fit_arguments)
+        finally:
+            _FITTING.discard(key)
         seconds = time.perf_counter() - start
         model.save_weights(folder / WEIGHTS_FILE)
         write_json(folder / HISTORY_FILE, {

@@ -20,6 +20,7 @@ from typing import Callable, Iterator, NoReturn
 from convnets.devices import DEVICES
 
 TRAINING_IMAGES = 60000  # the most --limit can take
+TEST_IMAGES = 10000  # the most --test-limit can take
 VERBOSE_ENV = "CONVNETS_VERBOSE"
 VERBOSE_HELP = (f"show TensorFlow's and absl's own log lines and full tracebacks on the terminal "
                 f"(also {VERBOSE_ENV}=1); by default they go to the run's log file")
@@ -59,6 +60,13 @@ class OneLineParser(argparse.ArgumentParser):
         self.add_argument("--limit", type=positive_int, help="train on the first N training images only")
         self.checks.append(lambda args: None if args.limit is None or args.limit <= TRAINING_IMAGES
                            else f"--limit is at most {TRAINING_IMAGES} (the training set), got {args.limit}")
+
+    def add_test_limit_option(self) -> None:
+        """--test-limit N, at most the size of the test set."""
+        self.add_argument("--test-limit", type=positive_int,
+                          help=f"evaluate on the first N test images only (default: all {TEST_IMAGES:,})")
+        self.checks.append(lambda args: None if args.test_limit is None or args.test_limit <= TEST_IMAGES
+                           else f"--test-limit is at most {TEST_IMAGES} (the test set), got {args.test_limit}")
 
     def add_json_output_option(self, default: Path) -> None:
         """--output FILE.json for an experiment's results, in a folder that exists."""

@@ -1,8 +1,8 @@
 """One training run, from settings to a saved model, history and curves in an output folder.
 
-Every training of the project goes through `run_training`: train.py, the models the pages and figures
-reuse (cache.py), the pooling and translation experiments, and the benchmark's train.py entries, which
-watch it through the `callbacks` they pass in.
+`run_training` is what train.py runs, and the pooling and translation experiments and the benchmark's
+train.py entries, which watch it through the `callbacks` they pass in. The models the pages, figures and
+tests share (cache.trained) are fitted through the cache instead, and recorded the same way (`run_record`).
 """
 
 from __future__ import annotations
@@ -49,13 +49,8 @@ def run_training(settings: dict, output: Path, device_line: str, verbose: int | 
         devices.enable_determinism()
     keras.mixed_precision.set_dtype_policy(training.precision_policy(recipe, on_gpu="GPU" in device_line))
 
-    (x_train, y_train), (x_test, y_test) = mnist or load_mnist(settings["data"])
-    limit = settings["limit"] or len(x_train)
-    x_train, y_train = training.prepare_images(x_train[:limit]), y_train[:limit]
-    x_test = training.prepare_images(x_test)
+    (x_train, y_train), (x_test, y_test) = prepared_data(settings, mnist)
     if settings.get("canvas"):  # the digits at the center of a larger blank canvas, and a model for its size
-        x_train = place_on_canvas(x_train, size=settings["canvas"])
-        x_test = place_on_canvas(x_test, size=settings["canvas"])
         model = models.CANVAS_MODELS[settings["model"]](settings["canvas"])
     else:
         model = models.MODELS[settings["model"]]()
@@ -77,11 +72,35 @@ def run_training(settings: dict, output: Path, device_line: str, verbose: int | 
         shutil.rmtree(output / BACKUP_DIR, ignore_errors=True)
         raise TrainingFailed(f"training stopped: {guard.reason}; try a lower --learning-rate. No model was saved.")
 
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
+    record = run_record(settings, device_line, model, history, fit_seconds, (x_test, y_test))
     save_model_atomically(model, output / MODEL_FILE)
-    record = {
+    write_json(output / HISTORY_FILE, record)
+    plot_training_curves({settings["model"]: history}, output / CURVES_FILE,
+                         title=f"{settings['model']}, {recipe.name} recipe")
+    return record
+
+
+def prepared_data(settings: dict, mnist: tuple[Split, Split] | None = None) -> tuple[Split, Split]:
+    """The first `limit` training images and all the test images as the models take them (float32 in [0, 1],
+    on the settings' canvas if any), from `mnist` or the settings' data file."""
+    (x_train, y_train), (x_test, y_test) = mnist or load_mnist(settings["data"])
+    limit = settings["limit"] or len(x_train)
+    x_train, y_train = training.prepare_images(x_train[:limit]), y_train[:limit]
+    x_test = training.prepare_images(x_test)
+    if settings.get("canvas"):
+        x_train = place_on_canvas(x_train, size=settings["canvas"])
+        x_test = place_on_canvas(x_test, size=settings["canvas"])
+    return (x_train, y_train), (x_test, y_test)
+
+
+def run_record(settings: dict, device_line: str, model: keras.Model, history: dict[str, list[float]],
+               fit_seconds: float, test_set: Split) -> dict:
+    """What history.json holds about a trained `model`: its settings and recipe, where and how long it trained,
+    its per-epoch history and its loss and accuracy on `test_set`."""
+    test_loss, test_accuracy = model.evaluate(*test_set, batch_size=512, verbose=0)
+    return {
         "settings": settings,
-        "recipe": recipe.as_dict(),
+        "recipe": recipes.recipe_with(settings["recipe"], **settings["overrides"]).as_dict(),
         "device": device_line,
         "parameters": model.count_params(),
         "history": history,
@@ -91,7 +110,3 @@ def run_training(settings: dict, output: Path, device_line: str, verbose: int | 
         "keras": keras.__version__,
         "backend": keras.backend.backend(),
     }
-    write_json(output / HISTORY_FILE, record)
-    plot_training_curves({settings["model"]: history}, output / CURVES_FILE,
-                         title=f"{settings['model']}, {recipe.name} recipe")
-    return record

@@ -1,5 +1,5 @@
 // The explorer's arithmetic module: its own behaviour, and every setting of the Keras fixture that
-// tests/test_explorer.py writes and names in $KERAS_CONV_FIXTURE (without it, that test is skipped).
+// tests/test_explorer.py writes (fixtures.mjs).
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -8,8 +8,7 @@ import { test } from "node:test";
 import {
   dilatedSpan, kerasAccepts, outputSize, paddingAmounts, taps, validate, windowStart,
 } from "../../docs/javascripts/conv-arithmetic.mjs";
-
-const FIXTURE = process.env.KERAS_CONV_FIXTURE;
+import { CONV_FIXTURE } from "./fixtures.mjs";
 
 test("Keras's same pads the odd row after the input: n=28, k=3, s=2 pads 0 before and 1 after", () => {
   assert.deepEqual(paddingAmounts(28, 3, 2, 1, "same"), [0, 1]);
@@ -66,8 +65,8 @@ test("Keras's Conv2D refuses a stride above 1 together with a dilation above 1",
   assert.equal(kerasAccepts(4, 1), true);
 });
 
-test("every setting Keras computed: output size, padding before and after", { skip: !FIXTURE && "KERAS_CONV_FIXTURE is not set" }, (t) => {
-  const { settings } = JSON.parse(readFileSync(FIXTURE, "utf-8"));
+test("every setting Keras computed: output size, padding before and after", (t) => {
+  const { settings } = JSON.parse(readFileSync(CONV_FIXTURE, "utf-8"));
   let checked = 0;
   for (const x of settings) {
     const where = JSON.stringify(x);
@@ -83,5 +82,6 @@ test("every setting Keras computed: output size, padding before and after", { sk
     if (result.ok) assert.equal(result.out, x.out, where);
     checked += 1;
   }
+  assert.ok(checked > 0, `${CONV_FIXTURE} holds no setting Keras accepted`);
   t.diagnostic(`checked ${checked} Keras settings`);
 });

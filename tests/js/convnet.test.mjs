@@ -1,6 +1,6 @@
 // The playground's network module: its checks of the files it reads, and its forward pass against Keras on
-// every layer, for the exports named in the fixture that tests/test_playground.py writes ($PLAYGROUND_FIXTURE;
-// without it, those tests are skipped). The published export in snaps/ is read directly for the other tests.
+// every layer, for the exports named in the fixture that tests/test_playground.py writes (fixtures.mjs). The
+// published export in snaps/ is read directly for the other tests.
 
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -12,10 +12,10 @@ import { BOX, CENTRE } from "../../docs/javascripts/digit-image.mjs";
 import {
   argmax, checkManifest, decodeConvnet, decodeDigits, forward, loadConvnet, receptiveField, receptiveFields, WeightsError,
 } from "../../docs/javascripts/convnet.mjs";
+import { PLAYGROUND_FIXTURE } from "./fixtures.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const PUBLISHED = join(ROOT, "snaps", "convnet.json");
-const FIXTURE = process.env.PLAYGROUND_FIXTURE;
 
 /** A file's bytes as an ArrayBuffer of their own (Node's pooled Buffers may share one). */
 function bytes(path) {
@@ -114,9 +114,10 @@ test("a valid convolution, ReLU, pooling, flatten and dense layer compute what t
   assert.throws(() => forward(net, new Float32Array(15)), /takes 16 input values, not 15/);
 });
 
-const fixture = FIXTURE ? JSON.parse(readFileSync(FIXTURE, "utf8")) : null;
+const fixture = JSON.parse(readFileSync(PLAYGROUND_FIXTURE, "utf8"));
 
-test("every layer of every export matches Keras on the fixture's test digits", { skip: !fixture && "no $PLAYGROUND_FIXTURE" }, () => {
+test("every layer of every export matches Keras on the fixture's test digits", () => {
+  assert.ok(fixture.sets.length > 0, `${PLAYGROUND_FIXTURE} names no export to check`);
   const inputs = new Float32Array(bytes(fixture.inputs));
   const report = {};
   for (const set of fixture.sets) {
@@ -151,7 +152,7 @@ test("every layer of every export matches Keras on the fixture's test digits", {
   }
 });
 
-test("the receptive fields are those that convnets.shapes computes for the convolution chapter", { skip: !fixture && "no $PLAYGROUND_FIXTURE" }, () => {
+test("the receptive fields are those that convnets.shapes computes for the convolution chapter", () => {
   for (const set of fixture.sets) {
     const { manifest, weights } = readExport(set.manifest);
     assert.deepEqual(receptiveFields(decodeConvnet(manifest, weights)).map((f) => f.size), fixture.receptive_fields);
@@ -159,7 +160,7 @@ test("the receptive fields are those that convnets.shapes computes for the convo
 });
 
 test("the preprocessing's box and centre are MNIST's: the usual longer side of its digits, and their mean centre of mass",
-  { skip: !fixture && "no $PLAYGROUND_FIXTURE" }, () => {
+  () => {
     assert.equal(BOX, fixture.mnist_box);
     assert.ok(Math.abs(CENTRE - fixture.mnist_centre) < 0.05, `MNIST's mean centre of mass is ${fixture.mnist_centre}`);
   });

@@ -22,6 +22,7 @@ FIGURES = ("fit_seconds", "time_to_target", "images_per_second", "gflops_per_sec
 SHARE_GOAL = 0.8  # at least this share of the fast recipe's seeds must reach the target
 FIT_GOAL = {"cpu": 0.15, "gpu": 1.0}  # the fast fit: at most this times the book's on a CPU, under this many seconds on a GPU
 TRAIN_PY_GOAL = 1.05  # (b), the book's recipe through train.py: at most this times the book's fit
+NOT_MEASURED = "not measured in this run: code/bench.py {}"  # a part the run was not asked for
 
 
 def time_to_target(run: dict, target: float) -> float | None:
@@ -32,14 +33,6 @@ def time_to_target(run: dict, target: float) -> float | None:
     return None
 
 
-def epochs_to_target(run: dict, target: float) -> float | None:
-    """Epochs of training until the first evaluation at or above `target`."""
-    for evaluation in run["evaluations"]:
-        if evaluation["accuracy"] >= target:
-            return evaluation["epoch"]
-    return None
-
-
 def median_or_none(values: list[float | None]) -> float | None:
     """The median, counting a missing value as infinitely slow; None when that median is infinite."""
     middle = statistics.median([math.inf if value is None else value for value in values])
@@ -47,7 +40,7 @@ def median_or_none(values: list[float | None]) -> float | None:
 
 
 def summarize_entry(runs: list[dict], target: float) -> dict:
-    """Medians over seeds of an entry's timings, and the mean and spread of its final accuracy."""
+    """Medians over seeds of an entry's timings, and the mean of its final accuracy with a 95% interval."""
     accuracies = [run["final_accuracy"] for run in runs]
     interval = mean_interval(accuracies) if len(accuracies) > 1 else None
     return {
@@ -58,14 +51,10 @@ def summarize_entry(runs: list[dict], target: float) -> dict:
         "parameters": sorted({run.get("parameters") for run in runs}, key=str),
         "fit_seconds": statistics.median(run["fit_seconds"] for run in runs),
         "time_to_target": median_or_none([time_to_target(run, target) for run in runs]),
-        "epochs_to_target": median_or_none([epochs_to_target(run, target) for run in runs]),
-        "reached_target": sum(time_to_target(run, target) is not None for run in runs),
         "images_per_second": statistics.median(run["images_per_second"] for run in runs),
         "gflops_per_second": statistics.median(run["gflops_per_second"] for run in runs),
         "one_time_seconds": statistics.median(run["one_time_seconds"] for run in runs),
         "accuracy_mean": statistics.fmean(accuracies),
-        "accuracy_std": statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0,
-        "accuracy_min": min(accuracies),
     }
 
 
@@ -135,6 +124,8 @@ def format_table(summaries: dict[str, dict], labels: dict[str, str], target: flo
 
 def format_probes(probes: list[dict]) -> str:
     """A plain-text table of the throughput probes, each against the first."""
+    if not probes:
+        return NOT_MEASURED.format("--probes")
     base = probes[0]["steady_images_per_second"]
     width = max(len(probe["label"]) for probe in probes)
     lines = [f"{'variant'.ljust(width)}  images/s (compiled)  vs first"]
@@ -161,6 +152,8 @@ def dips(curve: list[dict]) -> list[int]:
 
 def format_curve(curve: list[dict]) -> str:
     """The batch-size curve as a plain-text table: each round's images per second, and their median."""
+    if not curve:
+        return NOT_MEASURED.format("--batch-curve")
     rounds = sorted({point["round"] for point in curve})
     speed = {(p["round"], p["batch_size"]): p["images_per_second"] for p in curve}
     lines = ["batch  " + "  ".join(f"round {r}".rjust(9) for r in rounds) + "     median"]
@@ -181,6 +174,8 @@ def pipeline_epochs(pipelines: list[dict], first: bool = True) -> dict[str, list
 def format_pipelines(pipelines: list[dict]) -> str:
     """The input pipelines' epoch times as a plain-text table: each run's epochs in order, then the median and
     extremes of the epochs after the first."""
+    if not pipelines:
+        return NOT_MEASURED.format("--pipelines")
     width = max(len(point["pipeline"]) for point in pipelines)
     lines = []
     for pipeline, seconds in pipeline_epochs(pipelines, first=False).items():
