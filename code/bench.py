@@ -32,8 +32,9 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail, positive_int
+from convnets.cli import OneLineParser, fail, local_mnist_or_fail, positive_int
 from convnets.devices import prepare_environment
+from convnets.framework_logs import framework_logs
 from convnets.paths import LOGS_DIR, ROOT, SNAPS_DIR
 
 CODE_DIR = Path(__file__).resolve().parent

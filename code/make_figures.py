@@ -25,11 +25,12 @@ from typing import Callable
 
 import numpy as np
 
-from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail
+from convnets.cli import OneLineParser, fail, local_mnist_or_fail
 from convnets.data import DataError
 from convnets.devices import prepare_environment
+from convnets.framework_logs import framework_logs
 from convnets.paths import LOGS_DIR, SNAPS_DIR
-from convnets.plots import SCHEMES, drawing_in, scheme_path
+from convnets.schemes import SCHEMES, drawing_in, scheme_path
 
 DIGIT = 1  # the test set's second image, a 2
 QUICK = {"limit": 2000, "overrides": {"epochs": 1}}
@@ -56,7 +57,7 @@ class Sources:
 
     def trained(self, name: str) -> tuple:
         """The model `name` fitted with the book's recipe (from the cache, if fitted before), and its record."""
-        from convnets.cache import trained
+        from convnets.named_runs import trained
 
         if name not in self.runs:
             self.runs[name] = trained(name, "book", **self.changes)
@@ -93,7 +94,7 @@ def toy_image(n: int = 5) -> np.ndarray:
 
 
 def training_curves(sources: Sources, path: Path) -> None:
-    from convnets.plots import plot_training_curves
+    from convnets.figures import plot_training_curves
 
     histories = {name: sources.trained(name)[1]["history"] for name in ("dense", "convnet")}
     plot_training_curves(histories, path, title="Dense baseline against convnet, book recipe")

@@ -18,12 +18,15 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
-from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail, positive_int
+from convnets.cli import OneLineParser, fail, local_mnist_or_fail, positive_int
 from convnets.devices import prepare_environment
+from convnets.framework_logs import framework_logs
+from convnets.model_names import POOLINGS, pooling_model
 from convnets.paths import LOGS_DIR, SNAPS_DIR
-from convnets.recipes import POOLINGS, RECIPES, pooling_model
+from convnets.recipes import RECIPES
 
 DEFAULT_OUTPUT = SNAPS_DIR / "pooling_experiment.json"
 
@@ -61,6 +64,11 @@ def train_variant(pooling: str, seed: int, settings: dict, mnist: tuple, device_
             "seconds": round(record["fit_seconds_last_session"], 1)}
 
 
+def progress_line(pooling: str, seed: int, run: dict) -> str:
+    """What the experiment prints after training one variant with one seed."""
+    return f"  {pooling:8} seed {seed}: test accuracy {run['test_accuracy']:.4f} in {run['seconds']:.0f} s"
+
+
 def summarize(pooling: str, runs: list[dict]) -> dict:
     """One row of the results: the variant, its parameters, and accuracy and time over the seeds."""
     accuracies = [run["test_accuracy"] for run in runs]
@@ -86,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | None) -> int:
     """Train every variant with every seed and write the results."""
     from convnets import data, devices
+    from convnets.experiments import runs_over_seeds
     from convnets.run_files import write_experiment
-    from convnets.runner import TrainingFailed
 
     try:
         device_line = devices.describe_device(args.device)
@@ -105,15 +113,9 @@ def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | 
     started, start = datetime.now(timezone.utc), time.perf_counter()
     results = []
     for pooling in poolings:
-        runs = []
-        for seed in range(1, args.seeds + 1):
-            try:
-                run = train_variant(pooling, seed, settings, mnist, device_line)
-            except TrainingFailed as error:
-                fail(f"{pooling} pooling, seed {seed}: {error}", code=1)
-            print(f"  {pooling:8} seed {seed}: test accuracy {run['test_accuracy']:.4f} in {run['seconds']:.0f} s",
-                  flush=True)
-            runs.append(run)
+        runs = runs_over_seeds(f"{pooling} pooling", args.seeds,
+                               partial(train_variant, pooling, settings=settings, mnist=mnist, device_line=device_line),
+                               partial(progress_line, pooling))
         results.append(summarize(pooling, runs))
     arguments = sys.argv[1:] if argv is None else argv
     record = write_experiment(args.output, "pooling_experiment.py", arguments, settings, machine, started,

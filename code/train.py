@@ -17,13 +17,15 @@ import json
 import sys
 from pathlib import Path
 
-from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail, positive_float, positive_int
+from convnets.cli import OneLineParser, fail, local_mnist_or_fail, positive_float, positive_int
 from convnets.data import DataError
 from convnets.devices import prepare_environment
+from convnets.framework_logs import framework_logs
+from convnets.model_names import BOOK_MODELS
 from convnets.paths import RUNS_DIR
-from convnets.recipes import BOOK_MODELS, RECIPES
-from convnets.run_files import (BACKUP_DIR, LOG_FILE, MODEL_FILE, RUN_LOG_FILE, SETTINGS_FILE, read_epoch_log,
-                                write_json)
+from convnets.recipes import RECIPES
+from convnets.run_files import (BACKUP_DIR, CURVES_FILE, LOG_FILE, MODEL_FILE, RUN_LOG_FILE, SETTINGS_FILE,
+                                read_epoch_log, write_json)
 
 
 def parse_args(argv: list[str] | None) -> tuple[dict, Path, bool, bool, str, bool]:
@@ -105,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def train(settings: dict, output: Path, device: str, mnist: tuple | None) -> int:
-    """Import Keras, check the device, train, and report; every expected failure is one line."""
+    """Import Keras, check the device, train, draw the curves, and report; every expected failure is one line."""
     from convnets import devices
+    from convnets.figures import plot_training_curves
     from convnets.runner import TrainingFailed, run_training
 
     try:
@@ -124,6 +127,8 @@ def train(settings: dict, output: Path, device: str, mnist: tuple | None) -> int
              f"Continue with: python code/train.py --output {output} --resume", code=130)
     except TrainingFailed as error:
         fail(str(error), code=1)
+    plot_training_curves({settings["model"]: record["history"]}, output / CURVES_FILE,
+                         title=f"{settings['model']}, {settings['recipe']} recipe")
     print(f"Saved the model, history and curves in {output}")
     print(f"Test accuracy: {record['test_accuracy']:.4f}")
     return 0

@@ -20,14 +20,17 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from convnets.cli import OneLineParser, fail, framework_logs, local_mnist_or_fail, positive_int
+from convnets.cli import OneLineParser, fail, local_mnist_or_fail, positive_int
 from convnets.devices import prepare_environment
+from convnets.framework_logs import framework_logs
+from convnets.model_names import SHIFT_MODELS
 from convnets.paths import LOGS_DIR, SNAPS_DIR
-from convnets.recipes import RECIPES, SHIFT_MODELS
+from convnets.recipes import RECIPES
 from convnets.shifts import CANVAS, place_on_canvas
 
 DEFAULT_OUTPUT = SNAPS_DIR / "translation_experiment.json"
@@ -83,6 +86,12 @@ def train_and_shift(name: str, seed: int, settings: dict, mnist: tuple, test_set
             "seconds": round(record["fit_seconds_last_session"], 1)}
 
 
+def progress_line(name: str, seed: int, run: dict) -> str:
+    """What the experiment prints after training one model with one seed."""
+    accuracies = " ".join(f"{value:.3f}" for value in run["accuracy_by_shift"])
+    return f"  {name:14} seed {seed}: test accuracy by shift {accuracies} ({run['seconds']:.0f} s)"
+
+
 def summarize(name: str, runs: list[dict]) -> dict:
     """One row of the results: the model, its parameters, and its accuracies per shift and per seed."""
     by_shift = [list(values) for values in zip(*(run["accuracy_by_shift"] for run in runs))]  # [shift][seed]
@@ -109,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
 def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | None) -> int:
     """Train every model with every seed, evaluate it at every shift and write the results."""
     from convnets import data, devices
+    from convnets.experiments import runs_over_seeds
     from convnets.run_files import write_experiment
-    from convnets.runner import TrainingFailed
 
     try:
         device_line = devices.describe_device(args.device)
@@ -128,18 +137,13 @@ def experiment(args: argparse.Namespace, argv: list[str] | None, mnist: tuple | 
           f"{args.epochs} epoch(s), {args.seeds} seed(s), shifts 0 to {args.max_shift}")
     started, start = datetime.now(timezone.utc), time.perf_counter()
     test_sets = [canvas_images(x_test, shift) for shift in shifts[1:]]
+    mnist = (x_train, y_train), (x_test, y_test)
     results = []
     for name in SHIFT_MODELS:
-        runs = []
-        for seed in range(1, args.seeds + 1):
-            try:
-                run = train_and_shift(name, seed, settings, ((x_train, y_train), (x_test, y_test)), test_sets, y_test,
-                                      device_line)
-            except TrainingFailed as error:
-                fail(f"{name}, seed {seed}: {error}", code=1)
-            accuracies = " ".join(f"{value:.3f}" for value in run["accuracy_by_shift"])
-            print(f"  {name:14} seed {seed}: test accuracy by shift {accuracies} ({run['seconds']:.0f} s)", flush=True)
-            runs.append(run)
+        runs = runs_over_seeds(name, args.seeds,
+                               partial(train_and_shift, name, settings=settings, mnist=mnist, test_sets=test_sets,
+                                       labels=y_test, device_line=device_line),
+                               partial(progress_line, name))
         results.append(summarize(name, runs))
     arguments = sys.argv[1:] if argv is None else argv
     record = write_experiment(args.output, "translation_experiment.py", arguments, settings, machine, started,

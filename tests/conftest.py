@@ -11,8 +11,9 @@ import pytest
 from convnets.devices import framework_defaults
 from helpers import ROOT
 
-# The docs pages run as tests (tests/pagetest); pytester drives that plugin on fixture sites.
-pytest_plugins = ["pytester"]
+# The docs pages run as tests (tests/pagetest); pytester drives that plugin on fixture sites. The browser tests
+# use pytest-playwright's fixtures, with Chromium and the served site set up in tests/browser/fixtures.py.
+pytest_plugins = ["pytester", "browser.fixtures"]
 # Marked slow: a test whose fixtures or parameters train (a model helper reaches for the cache: it trains when
 # the cache is fresh), and any test that runs a code/ script in a new process.
 TRAINING = {"trained", "fit_or_load"}
@@ -25,19 +26,6 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 # Each model trains once per test session, in a fresh cache, and is reused by every test and page.
 # Set CONVNETS_CACHE yourself to keep trained models between sessions while you work.
 os.environ.setdefault("CONVNETS_CACHE", tempfile.mkdtemp(prefix="convnets-cache-"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium for one browser test module (those modules skip themselves when there is none)."""
-    from playwright.sync_api import sync_playwright
-
-    from browser.chromium import ARGS, find_chromium
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=find_chromium(), args=ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="session")

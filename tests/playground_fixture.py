@@ -119,7 +119,7 @@ def build(folder: Path, mnist, cached_model=None, cached_record=None, sets: tupl
 @functools.cache
 def session_fixture() -> Path:
     """The fixture, built once per test session in a temporary folder."""
-    from convnets.cache import trained
+    from convnets.named_runs import trained
     from convnets.data import LOCAL_FILE, read_npz
 
     folder = Path(tempfile.mkdtemp(prefix="playground-fixture-"))

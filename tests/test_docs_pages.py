@@ -23,7 +23,8 @@ def site(pytester: pytest.Pytester) -> pytest.Pytester:
     """A copy of the fixture site, with the page plugin enabled as pyproject enables it, as pytester's working
     directory."""
     shutil.copytree(FIXTURE_SITE, pytester.path, dirs_exist_ok=True)
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p pagetest.plugin\n")
+    # pytest-playwright wraps every test in one soft-assertion scope, which an inline run would nest.
+    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:playwright -p pagetest.plugin\n")
     return pytester
 
 
@@ -156,7 +157,7 @@ def test_each_block_runs_once_per_session_in_a_namespace_its_page_shares(site):
 
 def test_a_page_that_trains_prints_the_same_numbers_in_a_second_session(site, monkeypatch, tmp_path):
     site.makefile(".md", **{"docs/training": "\n".join([
-        "```python", "from convnets.cache import trained",
+        "```python", "from convnets.named_runs import trained",
         "model, record = trained('convnet', limit=1024, overrides={'epochs': 1})",
         "print(f\"loss {record['history']['loss'][-1]:.6f}, test accuracy {record['test_accuracy']:.6f}\")",
         "print(f\"first kernel sum {float(model.layers[1].kernel.numpy().sum()):.6f}\")",

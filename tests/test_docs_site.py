@@ -33,16 +33,16 @@ def test_the_default_suite_collects_the_docs_pages(pytestconfig):
     assert "docs" in pytestconfig.getini("testpaths")
 
 
-@pytest.mark.parametrize("page", PAGES, ids=page_id)
-def test_every_python_block_a_reader_sees_is_one_the_suite_runs(page):
-    missing = blocks_not_run(page, MKDOCS, [block.source for block in blocks(page)])
-    assert not missing, f"{page_id(page)}: the built page shows Python the suite never runs:\n\n" + \
+@pytest.mark.parametrize("doc", PAGES, ids=page_id)
+def test_every_python_block_a_reader_sees_is_one_the_suite_runs(doc):
+    missing = blocks_not_run(doc, MKDOCS, [block.source for block in blocks(doc)])
+    assert not missing, f"{page_id(doc)}: the built page shows Python the suite never runs:\n\n" + \
         "\n---\n".join(missing)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=page_id)
-def test_every_skipped_block_says_why(page):
-    unexplained = [f"{block.where}: {problem}" for block in blocks(page) for problem in block.problems
+@pytest.mark.parametrize("doc", PAGES, ids=page_id)
+def test_every_skipped_block_says_why(doc):
+    unexplained = [f"{block.where}: {problem}" for block in blocks(doc) for problem in block.problems
                    if "notest" in problem or "pycon" in problem]
     assert not unexplained, "\n".join(unexplained)
 

@@ -3,42 +3,22 @@ settings in place, never shows NaN and logs no console errors."""
 
 from __future__ import annotations
 
-import json
 import os
-import re
-from collections.abc import Iterator
-from urllib.parse import urljoin
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
+from playwright.sync_api import Page
 
-from browser.chromium import INSTALL_HINT, find_chromium
+from browser.page import PHONE, assert_no_nan, dataset, overflow, serious_violations, write_report
 from helpers import ROOT
-from site_build import built_site, site_url_path
-
-CHROMIUM = find_chromium()
-if CHROMIUM is None:
-    if os.environ.get("REQUIRE_BROWSER"):
-        raise RuntimeError(f"REQUIRE_BROWSER is set but no browser was found: {INSTALL_HINT}")
-    pytest.skip(INSTALL_HINT, allow_module_level=True)
-
-from playwright.sync_api import Page  # noqa: E402
-
-from browser.server import serve  # noqa: E402
-from browser.visit import AXE, AXE_ALL, AXE_JS, OVERFLOW_JS, PHONE, SERIOUS  # noqa: E402
 
 WIDGET = ".conv-explorer"
 REPORT = ROOT / "build" / "explorer-report.json"
 # (n, k, s, d, padding, p): Keras's uneven "same" on an MNIST-sized input, the page's opening setting,
 # dilation 2 with "valid" and with "same", explicit padding, and a stride of 4 on a 32-wide input.
-SETTINGS = [
-    (28, 3, 2, 1, "same", 0),
-    (5, 3, 2, 1, "same", 0),
-    (7, 3, 1, 2, "valid", 0),
-    (9, 3, 1, 2, "same", 0),
-    (6, 3, 2, 1, "explicit", 1),
-    (32, 7, 4, 1, "explicit", 7),
-]
+SETTINGS = [(28, 3, 2, 1, "same", 0), (5, 3, 2, 1, "same", 0), (7, 3, 1, 2, "valid", 0), (9, 3, 1, 2, "same", 0),
+            (6, 3, 2, 1, "explicit", 1), (32, 7, 4, 1, "explicit", 7)]
 redraws: list[dict] = []
 
 
@@ -59,38 +39,25 @@ def keras_arithmetic(n: int, k: int, s: int, d: int, padding: str, p: int) -> tu
     return model(np.zeros((1, n, n, 1), "float32")).shape[1], p, p
 
 
-@pytest.fixture(scope="module")
-def site_base(request: pytest.FixtureRequest) -> Iterator[str]:
-    with serve(built_site(), site_url_path()) as base:
-        yield base
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps({"redraws": redraws}, indent=2), encoding="utf-8")
+@pytest.fixture(scope="module", autouse=True)
+def redraw_report(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After the module, save how long each redraw after an input change took (measured, never asserted)."""
+    yield
     if redraws:
-        capture = request.config.pluginmanager.getplugin("capturemanager")
-        with capture.global_and_fixture_disabled():
-            slowest = max(r["redraw_ms"] for r in redraws)
-            print(f"\nexplorer: {len(redraws)} redraws after an input change, slowest {slowest:.1f} ms; "
-                  f"each in {REPORT.relative_to(ROOT)}")
+        write_report(request.config, REPORT, {"redraws": redraws},
+                     f"explorer: {len(redraws)} redraws after an input change, slowest "
+                     f"{max(r['redraw_ms'] for r in redraws):.1f} ms")
 
 
 @pytest.fixture
-def explorer(browser, site_base) -> Iterator[Page]:
-    """The explorer page in a fresh tab; the test fails if the page logs an error or an uncaught exception."""
-    context = browser.new_context(color_scheme="light", service_workers="block", reduced_motion="reduce")
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    tab.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
-    tab.goto(urljoin(site_base, "explorer/"))
-    tab.wait_for_selector(f"{WIDGET}[data-state=ok]")
-    yield tab
-    context.close()
-    assert not errors, "console errors on the explorer page:\n" + "\n".join(errors)
+def explorer(open_page: Callable[..., Page]) -> Page:
+    """The explorer page in a fresh tab, drawn (the test fails if the page logs an error)."""
+    return open_page("explorer/", wait=f"{WIDGET}[data-state=ok]", reduced_motion="reduce")
 
 
 def shown(tab: Page) -> dict[str, str]:
     """The widget's data attributes: its state, output size, padding, window position, last redraw time."""
-    return tab.eval_on_selector(WIDGET, "root => ({...root.dataset})")
+    return dataset(tab, WIDGET)
 
 
 def set_field(tab: Page, name: str, value: str) -> None:
@@ -104,11 +71,6 @@ def choose(tab: Page, n: int, k: int, s: int, d: int, padding: str, p: int) -> N
         set_field(tab, name, str(value))
     if padding == "explicit":
         set_field(tab, "p", str(p))
-
-
-def no_nan(tab: Page) -> None:
-    markup = tab.eval_on_selector(WIDGET, "root => root.innerHTML")
-    assert not re.search(r"NaN|undefined|Infinity", markup), "the widget shows NaN, undefined or Infinity"
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda x: "n={} k={} s={} d={} {} p={}".format(*x))
@@ -128,7 +90,7 @@ def test_widget_shows_the_output_size_and_padding_keras_computes(explorer: Page,
     assert formula.rstrip().endswith(f"= {out}")
     if padding == "same":
         assert f"{before} before (top, left) and {after} after (bottom, right)" in formula
-    no_nan(explorer)
+    assert_no_nan(explorer, WIDGET)
     redraws.append({"setting": dict(zip("n k s d padding p".split(), setting)), "redraw_ms": float(data["redrawMs"])})
 
 
@@ -193,7 +155,7 @@ def test_bad_settings_are_refused_inside_the_widget_with_one_clear_line(explorer
     assert explorer.inner_text(f"{WIDGET} [role=alert]") == message
     assert explorer.locator(f"{WIDGET} .conv-explorer__figures").is_hidden()
     assert "out" not in shown(explorer)
-    no_nan(explorer)
+    assert_no_nan(explorer, WIDGET)
     set_field(explorer, field, {"n": "5", "k": "3"}[field])
     assert shown(explorer)["state"] == "ok" and explorer.inner_text(f"{WIDGET} [role=alert]") == ""
 
@@ -202,10 +164,7 @@ def test_the_largest_grid_fits_a_phone_and_passes_axe(explorer: Page):
     explorer.set_viewport_size(PHONE)
     choose(explorer, 32, 7, 1, 1, "explicit", 7)
     assert shown(explorer)["out"] == "40"
-    assert explorer.evaluate(OVERFLOW_JS) <= 0, "the explorer makes the page scroll sideways on a phone"
-    explorer.add_script_tag(path=str(AXE))
-    for state in ("ok", "error"):
-        if state == "error":
-            set_field(explorer, "n", "0")
-        serious = [v for v in explorer.evaluate(AXE_JS, AXE_ALL) if v["impact"] in SERIOUS]
-        assert not serious, f"with the widget {state}: {serious}"
+    assert overflow(explorer) <= 0, "the explorer makes the page scroll sideways on a phone"
+    assert not (serious := serious_violations(explorer, WIDGET)), f"with the widget drawn: {serious}"
+    set_field(explorer, "n", "0")
+    assert not (serious := serious_violations(explorer, WIDGET)), f"with the widget showing an error: {serious}"

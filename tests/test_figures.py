@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib import colors, image
 
-from convnets.plots import SCHEMES, drawing_in, scheme_path
+from convnets.schemes import SCHEMES, drawing_in, scheme_path
 from helpers import ROOT, assert_one_line_error, assert_quiet, run_script, without_frameworks
 
 SNAPS = ROOT / "snaps"

@@ -53,7 +53,7 @@ def own_cache(tmp_path, monkeypatch):
 def test_the_first_call_fits_and_the_next_loads_the_same_weights_and_history(monkeypatch):
     import keras
 
-    from convnets.cache import fit_or_load
+    from convnets.cached_fit import fit_or_load
 
     x, y = tiny_data()
     first = tiny_model()
@@ -78,7 +78,7 @@ def test_the_first_call_fits_and_the_next_loads_the_same_weights_and_history(mon
 
 
 def test_a_loaded_model_says_so_unless_verbose_is_zero(monkeypatch, capsys):
-    from convnets.cache import fit_or_load
+    from convnets.cached_fit import fit_or_load
 
     x, y = tiny_data()
     fit_or_load(tiny_model(), x, y, **FIT)
@@ -90,7 +90,7 @@ def test_a_loaded_model_says_so_unless_verbose_is_zero(monkeypatch, capsys):
 
 
 def test_the_key_changes_with_the_fit_arguments_the_data_and_the_compile_settings():
-    from convnets.cache import fit_key
+    from convnets.cached_fit import fit_key
 
     x, y = tiny_data()
     key = fit_key(tiny_model(), x, y, FIT)
@@ -117,7 +117,7 @@ def test_the_key_changes_with_the_architecture_and_the_metrics():
     import keras
     from keras import layers
 
-    from convnets.cache import fit_key
+    from convnets.cached_fit import fit_key
 
     x, y = tiny_data()
     wider = keras.Sequential([keras.Input(shape=(6,)), layers.Dense(5, activation="relu"),
@@ -134,7 +134,7 @@ def test_the_key_changes_with_the_architecture_and_the_metrics():
 
 
 def test_a_truncated_weights_file_is_trained_again_not_loaded(own_cache, monkeypatch):
-    from convnets.cache import WEIGHTS_FILE, fit_or_load
+    from convnets.cached_fit import WEIGHTS_FILE, fit_or_load
 
     x, y = tiny_data()
     fit_or_load(tiny_model(), x, y, **FIT)
@@ -153,7 +153,8 @@ def test_a_truncated_weights_file_is_trained_again_not_loaded(own_cache, monkeyp
 
 
 def test_a_half_written_entry_is_trained_again(own_cache, monkeypatch):
-    from convnets.cache import MANIFEST_FILE, fit_or_load
+    from convnets.cached_fit import fit_or_load
+    from convnets.store import MANIFEST_FILE
 
     x, y = tiny_data()
     fit_or_load(tiny_model(), x, y, **FIT)
@@ -168,7 +169,7 @@ def test_a_half_written_entry_is_trained_again(own_cache, monkeypatch):
 def test_a_trained_model_or_an_uncompiled_one_is_refused():
     import keras
 
-    from convnets.cache import fit_or_load
+    from convnets.cached_fit import fit_or_load
 
     x, y = tiny_data()
     model = tiny_model()
@@ -182,7 +183,7 @@ def test_a_trained_model_or_an_uncompiled_one_is_refused():
 def test_an_argument_it_cannot_key_is_refused_not_ignored():
     import keras
 
-    from convnets.cache import fit_or_load
+    from convnets.cached_fit import fit_or_load
 
     x, y = tiny_data()
     with pytest.raises(TypeError, match="cannot key"):
@@ -204,7 +205,8 @@ def first_chapter_convnet():
 def test_trained_and_the_first_chapters_fit_share_one_entry_and_one_training(own_cache, mnist, monkeypatch):
     import keras
 
-    from convnets.cache import fit_or_load, trained
+    from convnets.cached_fit import fit_or_load
+    from convnets.named_runs import trained
     from convnets.training import prepare_images
 
     fits, fit = [], keras.Model.fit
@@ -226,7 +228,7 @@ def test_a_fit_served_by_the_page_runner_inside_fit_or_load_trains_once(own_cach
     """trained() on a page: its fit_or_load's model.fit is the page runner's, which calls fit_or_load again."""
     import keras
 
-    from convnets.cache import fit_or_load
+    from convnets.cached_fit import fit_or_load
     from pagetest.plugin import cached_fit
 
     monkeypatch.setattr(keras.Model, "fit", cached_fit(keras.Model.fit))
@@ -237,7 +239,7 @@ def test_a_fit_served_by_the_page_runner_inside_fit_or_load_trains_once(own_cach
 
 @pytest.mark.parametrize("changes", [{"canvas": 40}, {"recipe": "fast"}])
 def test_trained_refuses_what_it_cannot_fit_on_arrays(changes):
-    from convnets.cache import trained
+    from convnets.named_runs import trained
 
     with pytest.raises(ValueError, match="run_training"):
         trained("convnet", **changes)
@@ -250,7 +252,7 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from test_fit_or_load import tiny_data, tiny_model
 
-from convnets.cache import fit_or_load
+from convnets.cached_fit import fit_or_load
 
 barrier = Path(sys.argv[1])
 (barrier / sys.argv[3]).touch()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from convnets import models, recipes
+from convnets import model_names, models
 
 
 def layer_table(model):
@@ -65,9 +65,9 @@ def test_strided_and_average_variants_downsample_like_pooling():
 
 
 def test_every_named_model_can_be_built_by_run_training():
-    assert tuple(models.MODELS) == recipes.MODEL_NAMES
-    for pooling in recipes.POOLINGS:
-        assert layer_table(models.MODELS[recipes.pooling_model(pooling)]()) == layer_table(
+    assert tuple(models.MODELS) == model_names.MODEL_NAMES
+    for pooling in model_names.POOLINGS:
+        assert layer_table(models.MODELS[model_names.pooling_model(pooling)]()) == layer_table(
             models.build_pooling_variant(pooling))
 
 
@@ -94,4 +94,4 @@ def test_global_pooling_convnet_averages_each_channel_into_a_small_dense_layer()
 
 
 def test_every_model_of_the_translation_experiment_can_be_built():
-    assert tuple(models.CANVAS_MODELS) == recipes.SHIFT_MODELS
+    assert tuple(models.CANVAS_MODELS) == model_names.SHIFT_MODELS

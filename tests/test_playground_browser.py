@@ -10,35 +10,25 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urljoin
 
 import numpy as np
 import pytest
+from playwright.sync_api import Page
 
-from browser.chromium import INSTALL_HINT, find_chromium
+from browser.page import DESKTOP, PHONE, dataset, overflow, serious_violations, toggle_palette, write_report
+from browser.server import serve
 from helpers import ROOT
-from site_build import CONFIG, built_site, site_url_path
-
-CHROMIUM = find_chromium()
-if CHROMIUM is None:
-    if os.environ.get("REQUIRE_BROWSER"):
-        raise RuntimeError(f"REQUIRE_BROWSER is set but no browser was found: {INSTALL_HINT}")
-    pytest.skip(INSTALL_HINT, allow_module_level=True)
-
-from playwright.sync_api import Page  # noqa: E402
-
-from browser.server import serve  # noqa: E402
-from browser.visit import AXE, AXE_JS, OVERFLOW_JS, PHONE, SERIOUS, toggle_palette  # noqa: E402
 from playground_fixture import LAYER_TOLERANCE, PROBABILITY_TOLERANCE, PUBLISHED, published_model, relative_url, \
-    session_fixture  # noqa: E402
+    session_fixture
+from site_build import CONFIG, site_url_path
 
 WIDGET = ".convnet-playground"
 PAGE = "playground/"
 REPORT = ROOT / "build" / "playground-browser-report.json"
 SHOTS = ROOT / "build" / "screenshots" / "playground"
-DESKTOP = {"width": 1280, "height": 900}
 # Digits drawn on the 280×280 pad, as strokes of (x, y) points.
 DIGITS = {
     1: [[(150, 40), (140, 240)]],
@@ -54,8 +44,7 @@ CHECK_JS = """async ([moduleUrl, set]) => {
   const { net } = await m.loadConvnet(set.manifest);
   const floats = async (url) => new Float32Array(await (await fetch(url)).arrayBuffer());
   const [inputs, reference] = await Promise.all([floats(set.inputs), floats(set.reference)]);
-  const worst = set.layers.map(() => 0);
-  const classes = [];
+  const worst = set.layers.map(() => 0), classes = [];
   for (let n = 0; n < set.count; n++) {
     const outputs = m.forward(net, inputs.subarray(n * 784, (n + 1) * 784));
     outputs.forEach((output, i) => {
@@ -98,58 +87,29 @@ FRAMES_JS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def fixture_dir() -> Path:
-    return session_fixture().parent
-
-
-@pytest.fixture(scope="module")
-def site_base(request: pytest.FixtureRequest) -> Iterator[str]:
-    with serve(built_site(), site_url_path()) as base:
-        yield base
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled():
-        if "forward" in report:
-            speed = report["forward"]
-            print(f"\nplayground in Chromium: one forward pass with every feature map, median {speed['median_ms']:.2f} ms "
-                  f"(90th percentile {speed['p90_ms']:.2f} ms) over {speed['runs']} runs")
-        if "drawing" in report:
-            frames = report["drawing"]
-            print(f"playground while drawing: {frames['frames']} frames, longest {frames['longest_frame_ms']:.1f} ms, "
-                  f"{frames['long_tasks']} long tasks, the network ran {frames['network_runs']} times")
-        for name, worst in report.get("keras", {}).items():
-            print(f"playground in Chromium, {name}: largest differences from Keras: "
-                  + ", ".join(f"{layer} {diff:.1e}" for layer, diff in worst.items()))
-        print(f"report in {REPORT.relative_to(ROOT)}, screenshots in {SHOTS.relative_to(ROOT)}/")
+@pytest.fixture(scope="module", autouse=True)
+def speed_report(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After the module, save and print the forward pass's time, the frames while drawing and the differences
+    from Keras (measured, never asserted)."""
+    yield
+    lines = {"forward": "playground in Chromium: one forward pass with every feature map, median {median_ms:.2f} ms "
+                        "(90th percentile {p90_ms:.2f} ms) over {runs} runs",
+             "drawing": "playground while drawing: {frames} frames, longest {longest_frame_ms:.1f} ms, {long_tasks} "
+                        "long tasks, the network ran {network_runs} times"}
+    if report:
+        write_report(request.config, REPORT, report, *(line.format(**report[key]) for key, line in lines.items()
+                                                       if key in report), f"screenshots in {SHOTS.relative_to(ROOT)}/")
 
 
 @pytest.fixture
-def errors() -> Iterator[list[str]]:
-    found: list[str] = []
-    yield found
-    assert not found, "console errors:\n" + "\n".join(found)
-
-
-def open_tab(browser, base: str, errors: list[str], fixture: Path | None = None, path: str = PAGE,
-             wait: str | None = "empty", **options) -> Page:
-    """A page in a fresh context (reduced motion, light unless told); the fixture's files are served at _check/."""
-    context = browser.new_context(service_workers="block", **{"color_scheme": "light", "reduced_motion": "reduce",
-                                                              "viewport": DESKTOP, **options})
-    tab = context.new_page()
-    tab.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    tab.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
-    if fixture is not None:
-        tab.route("**/_check/**", lambda route: route.fulfill(path=str(fixture / route.request.url.split("/_check/", 1)[1])))
-    tab.goto(urljoin(base, path))
-    if wait:
-        tab.wait_for_selector(f"{WIDGET}[data-state={wait}]")
-    return tab
+def open_tab(open_page: Callable[..., Page]) -> Callable[..., Page]:
+    """Open the playground (or `path`) with reduced motion, and wait for the playground's `state` if one is given."""
+    return lambda path=PAGE, state="empty", **options: open_page(
+        path, wait=state and f"{WIDGET}[data-state={state}]", **{"reduced_motion": "reduce", **options})
 
 
 def shown(tab: Page) -> dict[str, str]:
-    return tab.eval_on_selector(WIDGET, "root => ({...root.dataset})")
+    return dataset(tab, WIDGET)
 
 
 def draw(tab: Page, strokes: list[list[tuple[float, float]]], steps: int = 8) -> None:
@@ -210,16 +170,18 @@ def keras_receptive_fields() -> list[tuple[int, int]]:
     return list(zip(receptive_fields(windows), jumps))
 
 
-def test_the_live_pages_forward_pass_matches_keras_on_every_layer(browser, site_base, errors, fixture_dir):
+def test_the_live_pages_forward_pass_matches_keras_on_every_layer(open_tab, site_url):
+    fixture_dir = session_fixture().parent
     fixture = json.loads((fixture_dir / "fixture.json").read_text())
-    tab = open_tab(browser, site_base, errors, fixture_dir)
-    check = urljoin(site_base, "_check/")
+    tab = open_tab(routes={"**/_check/**": lambda route: route.fulfill(
+        path=str(fixture_dir / route.request.url.split("/_check/", 1)[1]))})
+    check = urljoin(site_url, "_check/")
     report["keras"] = {}
     for entry in fixture["sets"]:
         folder = urljoin(check, relative_url(fixture_dir / "fixture.json", str(Path(entry["manifest"]).parent)) + "/")
         set_ = {"manifest": urljoin(folder, "convnet.json"), "reference": urljoin(folder, "reference.bin"),
                 "inputs": urljoin(check, "inputs.bin"), "count": fixture["count"], "layers": entry["layers"]}
-        result = tab.evaluate(CHECK_JS, [urljoin(site_base, "javascripts/convnet.mjs"), set_])
+        result = tab.evaluate(CHECK_JS, [urljoin(site_url, "javascripts/convnet.mjs"), set_])
         worst = dict(zip([layer["name"] for layer in entry["layers"]], result["worst"]))
         report["keras"][entry["name"]] = worst
         *layers, probabilities = result["worst"]
@@ -227,12 +189,11 @@ def test_the_live_pages_forward_pass_matches_keras_on_every_layer(browser, site_
         assert probabilities <= PROBABILITY_TOLERANCE, f"{entry['name']}: {worst}"
         assert result["classes"] == entry["predicted"], f"{entry['name']}: classes differ from Keras's"
         assert fixture["count"] >= 200
-    tab.context.close()
 
 
 @pytest.mark.parametrize("digit", sorted(DIGITS))
-def test_a_digit_drawn_with_the_mouse_is_read_as_keras_reads_the_image_the_page_shows(browser, site_base, errors, digit):
-    tab = open_tab(browser, site_base, errors)
+def test_a_digit_drawn_with_the_mouse_is_read_as_keras_reads_the_image_the_page_shows(open_tab, digit):
+    tab = open_tab()
     draw(tab, DIGITS[digit])
     state = shown(tab)
     assert state["state"] == "ok" and state["source"] == "drawing"
@@ -250,11 +211,10 @@ def test_a_digit_drawn_with_the_mouse_is_read_as_keras_reads_the_image_the_page_
     assert tab.inner_text(f"{WIDGET} .convnet-playground__verdict").startswith(f"The network reads a {digit} (")
     SHOTS.mkdir(parents=True, exist_ok=True)
     tab.locator(f"{WIDGET} .convnet-playground__top").screenshot(path=str(SHOTS / f"drawn-{digit}.png"))
-    tab.context.close()
 
 
-def test_a_finger_draws_on_the_pad_without_scrolling_the_page(browser, site_base, errors):
-    tab = open_tab(browser, site_base, errors, viewport=PHONE, has_touch=True, is_mobile=True)
+def test_a_finger_draws_on_the_pad_without_scrolling_the_page(open_tab):
+    tab = open_tab(viewport=PHONE, has_touch=True, is_mobile=True)
     tab.locator(f"{WIDGET} .convnet-playground__pad").scroll_into_view_if_needed()
     box = tab.locator(f"{WIDGET} .convnet-playground__pad").bounding_box()
     scroll = tab.evaluate("() => window.scrollY")
@@ -267,11 +227,10 @@ def test_a_finger_draws_on_the_pad_without_scrolling_the_page(browser, site_base
     tab.wait_for_function(f"() => document.querySelector('{WIDGET}').dataset.state === 'ok'")
     assert shown(tab)["source"] == "drawing" and shown(tab)["predicted"] == "1"
     assert tab.evaluate("() => window.scrollY") == scroll, "the stroke scrolled the page"
-    tab.context.close()
 
 
-def test_an_empty_pad_shows_a_hint_and_no_prediction_until_something_is_drawn(browser, site_base, errors):
-    tab = open_tab(browser, site_base, errors)
+def test_an_empty_pad_shows_a_hint_and_no_prediction_until_something_is_drawn(open_tab):
+    tab = open_tab()
     hint = "Draw a digit in the box, or pick a test digit: the network’s reading appears here."
     assert tab.inner_text(f"{WIDGET} .convnet-playground__verdict") == hint
     assert tab.locator(f"{WIDGET} .convnet-playground__bars").is_hidden()
@@ -282,11 +241,10 @@ def test_an_empty_pad_shows_a_hint_and_no_prediction_until_something_is_drawn(br
     button(tab, "Clear").click()
     assert shown(tab)["state"] == "empty" and "predicted" not in shown(tab)
     assert tab.inner_text(f"{WIDGET} .convnet-playground__verdict") == hint
-    tab.context.close()
 
 
-def test_test_digits_and_receptive_fields_work_from_the_keyboard_alone(browser, site_base, errors):
-    tab = open_tab(browser, site_base, errors)
+def test_test_digits_and_receptive_fields_work_from_the_keyboard_alone(open_tab):
+    tab = open_tab()
     tab.focus(f"{WIDGET} button >> nth=0")
     for _ in range(2):
         tab.keyboard.press("Tab")
@@ -313,11 +271,10 @@ def test_test_digits_and_receptive_fields_work_from_the_keyboard_alone(browser, 
         assert (state["channel"], state["row"], state["column"]) == ("1", "1", "1"), state
         assert (int(state["fieldSize"]), int(state["fieldTop"]), int(state["fieldLeft"])) == (size, jump, jump)
         assert f"({size}×{size} pixels)" in tab.inner_text(f"{WIDGET} .convnet-playground__unit")
-    tab.context.close()
 
 
-def test_clicking_a_unit_of_every_layer_marks_the_receptive_field_the_chapters_compute(browser, site_base, errors):
-    tab = open_tab(browser, site_base, errors)
+def test_clicking_a_unit_of_every_layer_marks_the_receptive_field_the_chapters_compute(open_tab):
+    tab = open_tab()
     button(tab, "Next test digit ▶").click()
     maps = tab.locator(f"{WIDGET} .convnet-playground__map")
     fields = keras_receptive_fields()
@@ -329,18 +286,16 @@ def test_clicking_a_unit_of_every_layer_marks_the_receptive_field_the_chapters_c
         assert (int(state["fieldSize"]), int(state["fieldTop"]), int(state["fieldLeft"])) == (size, jump, jump)
         rect = tab.locator(f"{WIDGET} .convnet-playground__field")
         assert [int(rect.get_attribute(a)) for a in ("x", "y", "width", "height")] == [jump, jump, size, size]
-    tab.context.close()
 
 
-def test_a_digit_it_misreads_is_one_the_network_gets_wrong(browser, site_base, errors):
-    tab = open_tab(browser, site_base, errors)
+def test_a_digit_it_misreads_is_one_the_network_gets_wrong(open_tab):
+    tab = open_tab()
     button(tab, "A digit it misreads").click()
     index = int(shown(tab)["source"].split(":")[1])
     digits = manifest()["digits"]
     position = digits["test_indices"].index(index)
     assert digits["labels"][position] != digits["predicted"][position] == int(shown(tab)["predicted"])
     assert "The network misreads it." in tab.inner_text(f"{WIDGET} .convnet-playground__source")
-    tab.context.close()
 
 
 @pytest.mark.parametrize("damage, message", [
@@ -348,12 +303,7 @@ def test_a_digit_it_misreads_is_one_the_network_gets_wrong(browser, site_base, e
     ("truncated", "The weights file has 416,000 bytes where the manifest says"),
     ("changed", "The weights file fails its SHA-256 check"),
 ])
-def test_a_damaged_weights_file_gets_a_clear_message_never_a_prediction(browser, site_base, damage, message):
-    found: list[str] = []
-    context = browser.new_context(service_workers="block", viewport=DESKTOP)
-    tab = context.new_page()
-    tab.on("console", lambda m: m.type == "error" and found.append(m.text))
-    tab.on("pageerror", lambda error: found.append(f"uncaught: {error}"))
+def test_a_damaged_weights_file_gets_a_clear_message_never_a_prediction(open_tab, damage, message):
     data = (ROOT / "snaps" / "convnet.weights.bin").read_bytes()
     bodies = {"truncated": data[:416_000], "changed": data[:2000] + bytes([data[2000] ^ 1]) + data[2001:]}
 
@@ -363,15 +313,11 @@ def test_a_damaged_weights_file_gets_a_clear_message_never_a_prediction(browser,
         else:
             route.fulfill(status=200, body=bodies[damage], content_type="application/octet-stream")
 
-    tab.route("**/snaps/convnet.weights.bin", damaged)
-    tab.goto(urljoin(site_base, PAGE))
-    tab.wait_for_selector(f"{WIDGET}[data-state=error]")
+    allow = ("Failed to load resource: the server responded with a status of 404",) if damage == "missing" else ()
+    tab = open_tab(state="error", routes={"**/snaps/convnet.weights.bin": damaged}, allow=allow)
     alert = tab.inner_text(f"{WIDGET} [role=alert]")
     assert alert.startswith("The playground cannot run: ") and message.replace("’", "'") in alert.replace("’", "'"), alert
     assert tab.locator(f"{WIDGET} canvas, {WIDGET} .convnet-playground__bars").count() == 0
-    expected = ["Failed to load resource: the server responded with a status of 404"] if damage == "missing" else []
-    assert [text for text in found if not any(text.startswith(e) for e in expected)] == []
-    context.close()
 
 
 def build_instant_site(site: Path, base: str) -> None:
@@ -385,10 +331,10 @@ def build_instant_site(site: Path, base: str) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-def test_the_playground_mounts_after_materials_instant_navigation(browser, errors, tmp_path):
+def test_the_playground_mounts_after_materials_instant_navigation(open_tab, tmp_path):
     with serve(tmp_path, site_url_path()) as base:
         build_instant_site(tmp_path, base)
-        tab = open_tab(browser, base, errors, path="", wait=None)
+        tab = open_tab(base, state=None)
         tab.wait_for_load_state("networkidle")  # the sitemap, which instant navigation reads first
         tab.evaluate("() => { window.__sameDocument = true; }")
         tab.locator("a.md-nav__link[href$='playground/']").first.click()
@@ -402,33 +348,30 @@ def test_the_playground_mounts_after_materials_instant_navigation(browser, error
         tab.wait_for_selector(f"{WIDGET}[data-state=empty]")
         button(tab, "Next test digit ▶").click()
         assert shown(tab)["state"] == "ok" and tab.evaluate("() => window.__sameDocument === true")
-        tab.context.close()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-def test_a_drawn_digit_in_both_schemes_on_desktop_and_phone_fits_and_passes_axe(browser, site_base, errors, scheme, viewport):
-    tab = open_tab(browser, site_base, errors, color_scheme=scheme, viewport=PHONE if viewport == "phone" else DESKTOP)
+def test_a_drawn_digit_in_both_schemes_on_desktop_and_phone_fits_and_passes_axe(open_tab, scheme, viewport):
+    tab = open_tab(color_scheme=scheme, viewport=PHONE if viewport == "phone" else DESKTOP)
     draw(tab, DIGITS[7])
     click_unit(tab, 2, 1, 1)
     assert "fieldSize" in shown(tab)
-    assert tab.evaluate(OVERFLOW_JS) <= 0, "the playground makes the page scroll sideways"
+    assert overflow(tab) <= 0, "the playground makes the page scroll sideways"
     ink = tab.evaluate(f"""() => {{ const c = document.querySelector('{WIDGET} .convnet-playground__pad').getContext('2d');
       const d = c.getImageData(0, 0, 280, 280).data; for (let i = 3; i < d.length; i += 4) if (d[i] === 255) return [d[i-3], d[i-2], d[i-1]]; }}""")
     assert (sum(ink) > 600) == (scheme == "dark"), f"ink {ink} does not suit the {scheme} scheme"
-    tab.add_script_tag(path=str(AXE))
-    serious = [v for v in tab.evaluate(AXE_JS, {"resultTypes": ["violations"], "include": [[WIDGET]]}) if v["impact"] in SERIOUS]
-    assert not serious, serious
+    assert not (serious := serious_violations(tab, WIDGET)), serious
     SHOTS.mkdir(parents=True, exist_ok=True)
     # The widget is taller than the window: hide Material's sticky header, which would cover part of it.
     tab.locator(WIDGET).screenshot(path=str(SHOTS / f"drawn-7-{scheme}-{viewport}.png"), style=".md-header { visibility: hidden }")
-    tab.context.close()
 
 
-def test_switching_the_color_scheme_recolors_the_drawing_and_the_maps(browser, site_base, errors):
-    tab = open_tab(browser, site_base, errors)
+def test_switching_the_color_scheme_recolors_the_drawing_and_the_maps(open_tab):
+    tab = open_tab()
     draw(tab, DIGITS[0])
     runs = int(shown(tab)["runs"])
+
     def ink() -> int:
         """The red channel of the first well-inked pixel of the network's input as shown."""
         return tab.evaluate(f"""() => {{ const d = document.querySelector('{WIDGET} .convnet-playground__input')
@@ -438,13 +381,12 @@ def test_switching_the_color_scheme_recolors_the_drawing_and_the_maps(browser, s
     assert toggle_palette(tab) == "slate"
     tab.wait_for_function(f"() => Number(document.querySelector('{WIDGET}').dataset.runs) > {runs}")
     assert ink() != before and shown(tab)["predicted"] == "0"
-    tab.context.close()
 
 
-def test_speed_report_forward_pass_and_frames_while_drawing(browser, site_base, errors):
+def test_speed_report_forward_pass_and_frames_while_drawing(open_tab, site_url):
     """Measured and reported, not asserted: one forward pass on published weights, and a long stroke."""
-    tab = open_tab(browser, site_base, errors)
-    report["forward"] = tab.evaluate(SPEED_JS, [urljoin(site_base, "javascripts/convnet.mjs"), urljoin(site_base, "snaps/convnet.json")])
+    tab = open_tab()
+    report["forward"] = tab.evaluate(SPEED_JS, [urljoin(site_url, "javascripts/convnet.mjs"), urljoin(site_url, "snaps/convnet.json")])
     tab.evaluate(FRAMES_JS)
     spiral = [(140 + r * np.cos(t), 140 + r * np.sin(t)) for t, r in zip(np.linspace(0, 6 * np.pi, 60), np.linspace(10, 110, 60))]
     draw(tab, [spiral], steps=4)
@@ -454,4 +396,3 @@ def test_speed_report_forward_pass_and_frames_while_drawing(browser, site_base, 
                          "long_tasks": frames["longTasks"], "network_runs": int(shown(tab)["runs"]),
                          "mouse_moves": 4 * (len(spiral) - 1)}
     assert report["forward"]["runs"] == 200 and report["drawing"]["network_runs"] > 1
-    tab.context.close()

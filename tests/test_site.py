@@ -73,13 +73,13 @@ def test_notebooks_come_from_the_companion_scripts_only_and_are_not_executed_by_
     assert (jupyter["execute"], jupyter["allow_errors"], jupyter["include_source"]) == (False, False, True)
 
 
-@pytest.mark.parametrize("page", sorted(DOCS.glob("*.md")), ids=lambda page: page.name)
-def test_python_on_the_pages_is_embedded_from_code_never_pasted(page):
-    for body in python_fences(page):
+@pytest.mark.parametrize("doc", sorted(DOCS.glob("*.md")), ids=lambda doc: doc.name)
+def test_python_on_the_pages_is_embedded_from_code_never_pasted(doc):
+    for body in python_fences(doc):
         for line in body.strip().splitlines():
             match = SNIPPET.match(line.strip())
-            assert match, f"{page.name}: Python written into the page instead of embedded from code/: {line!r}"
-            assert match["section"] in sections(ROOT / match["path"]), f"{page.name}: {line.strip()}"
+            assert match, f"{doc.name}: Python written into the page instead of embedded from code/: {line!r}"
+            assert match["section"] in sections(ROOT / match["path"]), f"{doc.name}: {line.strip()}"
 
 
 @pytest.mark.parametrize("chapter, script", list(zip(CHAPTERS, COMPANIONS)))

@@ -1,21 +1,12 @@
-"""Small helpers for the command-line scripts: one-line errors, never tracebacks, and a quiet framework.
-
-TensorFlow writes start-up lines straight to the process's stderr from C++ (through absl, before its
-logging is set up), whatever TF_CPP_MIN_LOG_LEVEL says. `framework_logs` sends that native stream to a
-log file, keeps Python's own stderr on the terminal for the scripts' messages, and turns an unexpected
-exception into one line that says where its full trace is.
-"""
+"""The command-line scripts' arguments: the options they share, checked, and errors in one line, never tracebacks."""
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
-import traceback
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, NoReturn
+from typing import Callable, NoReturn
 
 from convnets.devices import DEVICES
 
@@ -40,7 +31,7 @@ class OneLineParser(argparse.ArgumentParser):
         self.checks: list[Callable[[argparse.Namespace], str | None]] = []  # each returns an error, or None
 
     def add_verbose_option(self) -> None:
-        """--verbose, for the scripts that load a framework (see `framework_logs`)."""
+        """--verbose, for the scripts that load a framework (see convnets.framework_logs)."""
         self.add_argument("--verbose", action="store_true", default=os.environ.get(VERBOSE_ENV, "") not in ("", "0"),
                           help=VERBOSE_HELP)
 
@@ -120,41 +111,3 @@ def positive_float(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
     return value
-
-
-@contextmanager
-def framework_logs(log_file: Path, verbose: bool) -> Iterator[None]:
-    """Run the body with the process's native stderr going to `log_file` (unless `verbose`).
-
-    Python's `sys.stderr` stays on the terminal, so `fail` and warnings still show. An exception other
-    than SystemExit or KeyboardInterrupt is written whole to the log and reported in one line (exit 1);
-    with `verbose` it propagates with its traceback instead.
-    """
-    if verbose:
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
-        yield
-        return
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    terminal_fd = os.dup(2)
-    python_stderr = sys.stderr
-    log_file.write_text("")
-    with open(log_file, "a") as log:  # appending: the native writes through fd 2 share this file
-        os.dup2(log.fileno(), 2)
-        sys.stderr = io.TextIOWrapper(io.FileIO(terminal_fd, "w", closefd=False), line_buffering=True)
-        try:
-            yield
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as error:
-            log.flush()
-            log.write(f"\n{traceback.format_exc()}")
-            first = str(error).strip().splitlines()
-            fail(f"unexpected {type(error).__name__}{': ' + first[0] if first else ''}; the full trace is in "
-                 f"{log_file} (or run again with --verbose)", code=1)
-        finally:
-            sys.stderr.flush()
-            sys.stderr = python_stderr
-            os.dup2(terminal_fd, 2)
-            os.close(terminal_fd)

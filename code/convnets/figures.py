@@ -12,7 +12,7 @@ from matplotlib.patches import Rectangle
 
 from convnets.animations import strongest_filter
 from convnets.numpy_ops import conv2d, extract_patches, max_pool2d
-from convnets.plots import plt, save_figure, scheme
+from convnets.schemes import plt, save_figure, scheme
 from convnets.shapes import output_size, receptive_fields, same_padding, window_layers
 
 DPI = 110
@@ -541,3 +541,21 @@ def misread_digits(path: Path, convnet: keras.Model, images: np.ndarray, labels:
     for axes_ in axes.flat[len(wrong):]:
         axes_.set_visible(False)
     save(figure, path)
+
+
+def plot_training_curves(histories: dict[str, dict[str, list[float]]], path: Path, title: str = "") -> None:
+    """Loss and accuracy per epoch, one line per run, saved as a PNG."""
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(9, 3.4), constrained_layout=True)
+    for label, history in histories.items():
+        epochs = range(1, len(history["loss"]) + 1)
+        loss_axes.plot(epochs, history["loss"], marker="o", label=label)
+        accuracy_axes.plot(epochs, history["accuracy"], marker="o", label=label)
+    loss_axes.set(xlabel="epoch", ylabel="training loss", title="Loss")
+    accuracy_axes.set(xlabel="epoch", ylabel="training accuracy", title="Accuracy")
+    for axes in (loss_axes, accuracy_axes):
+        axes.grid()
+        axes.legend()
+        axes.xaxis.get_major_locator().set_params(integer=True)
+    if title:
+        figure.suptitle(title)
+    save_figure(figure, path, dpi=120)

@@ -8,7 +8,7 @@ from typing import Callable
 import keras
 from keras import layers
 
-from convnets.recipes import POOLINGS, pooling_model
+from convnets.model_names import POOLINGS, pooling_model
 
 
 # --8<-- [start:convnet]
@@ -71,7 +71,7 @@ def build_pooling_variant(pooling: str) -> keras.Model:
 # --8<-- [end:pooling_variant]
 
 
-# Every model run_training can train, by the names in convnets.recipes.
+# Every model run_training can train, by the names in convnets.model_names.
 MODELS: dict[str, Callable[[], keras.Model]] = {
     "convnet": build_convnet,
     "no-max-pool": build_convnet_no_max_pool,
@@ -107,7 +107,7 @@ def build_global_pooling_convnet(size: int = 28) -> keras.Model:
 # --8<-- [end:global_pooling]
 
 
-# The translation experiment's models by the names in convnets.recipes.SHIFT_MODELS, each given the canvas size.
+# The translation experiment's models by the names in convnets.model_names.SHIFT_MODELS, each given the canvas size.
 CANVAS_MODELS: dict[str, Callable[[int], keras.Model]] = {
     "dense": partial(on_canvas, "dense"),
     "convnet": partial(on_canvas, "convnet"),

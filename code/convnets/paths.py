@@ -3,7 +3,7 @@
 In a checkout (this package in code/convnets/, next to pyproject.toml) they are the checkout's data/,
 runs/ and snaps/, wherever Python is started. Installed with pip, data/ and runs/ are those of the
 current working directory, and snaps/ is the copy of the experiment results shipped in the package.
-$CONVNETS_MNIST (data.py) and $CONVNETS_CACHE (cache.py) still choose the MNIST file and the model cache.
+$CONVNETS_MNIST (data.py) and $CONVNETS_CACHE (store.py) still choose the MNIST file and the model cache.
 """
 
 from pathlib import Path

@@ -1,5 +1,5 @@
-"""What can be trained, by name: the recipes and the models. No Keras here, so that the scripts check their
-arguments against these names before any framework loads."""
+"""How to train, by name: the recipes. No Keras here, so that the scripts check their arguments against these
+names before any framework loads."""
 
 from __future__ import annotations
 
@@ -59,16 +59,3 @@ RECIPES = {
 def recipe_with(name: str, **overrides) -> Recipe:
     """A named recipe with some fields replaced (those whose value is None are kept)."""
     return replace(RECIPES[name], **{k: v for k, v in overrides.items() if v is not None})
-
-
-BOOK_MODELS = ("convnet", "no-max-pool", "dense")  # the book's models: what train.py offers
-POOLINGS = ("max", "average", "strided", "none")  # the pooling experiment's ways to downsample the convnet
-
-
-def pooling_model(pooling: str) -> str:
-    """The model name of the convnet that downsamples with `pooling` (see models.build_pooling_variant)."""
-    return f"pooling-{pooling}"
-
-
-MODEL_NAMES = (*BOOK_MODELS, *map(pooling_model, POOLINGS))  # every model run_training can train
-SHIFT_MODELS = ("dense", "convnet", "global-pooling")  # the translation experiment's (models.CANVAS_MODELS)

@@ -1,8 +1,8 @@
-"""One training run, from settings to a saved model, history and curves in an output folder.
+"""One training run, from settings to a saved model and history in an output folder.
 
 `run_training` is what train.py runs, and the pooling and translation experiments and the benchmark's
 train.py entries, which watch it through the `callbacks` they pass in. The models the pages, figures and
-tests share (cache.trained) are fitted through the cache instead, and recorded the same way (`run_record`).
+tests share (named_runs.trained) are fitted through the cache instead, and recorded the same way (`run_record`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ import keras
 
 from convnets import devices, models, recipes, training
 from convnets.data import Split, load_mnist
-from convnets.plots import plot_training_curves
-from convnets.run_files import (BACKUP_DIR, CURVES_FILE, HISTORY_FILE, LOG_FILE, MODEL_FILE, read_epoch_log,
-                                save_model_atomically, write_json)
+from convnets.run_files import (BACKUP_DIR, HISTORY_FILE, LOG_FILE, MODEL_FILE, read_epoch_log, save_model_atomically,
+                                write_json)
 from convnets.shifts import place_on_canvas
 
 
@@ -75,8 +74,6 @@ def run_training(settings: dict, output: Path, device_line: str, verbose: int | 
     record = run_record(settings, device_line, model, history, fit_seconds, (x_test, y_test))
     save_model_atomically(model, output / MODEL_FILE)
     write_json(output / HISTORY_FILE, record)
-    plot_training_curves({settings["model"]: history}, output / CURVES_FILE,
-                         title=f"{settings['model']}, {recipe.name} recipe")
     return record
 
 

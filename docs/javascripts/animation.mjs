@@ -3,7 +3,7 @@
 // that code/make_figures.py writes with convnets.animations (NumPy); this script only draws it. Plain DOM and
 // inline SVG. Nothing plays until the reader presses Play.
 
-import { make, player } from "./widgets.mjs";
+import { make, mountEvery, stepControls, stepWith } from "./widgets.mjs";
 
 export const CELL = 20; // side of one grid cell, in SVG units
 let widgets = 0; // for ids unique on the page
@@ -137,16 +137,14 @@ function build(root, data) {
 
   const title = make("p", { class: "conv-animation__title", id: `${id}-title` }, data.title);
   const description = make("p", { class: "conv-animation__description", id: `${id}-description` }, summary(data));
-  const back = make("button", { type: "button", class: "md-button" }, "◀ Step back");
-  const play = make("button", { type: "button", class: "md-button", "aria-pressed": "false" }, "Play");
-  const forward = make("button", { type: "button", class: "md-button" }, "Step forward ▶");
-  const slider = make("input", { id: `${id}-step`, type: "range", min: 0, max: data.frames.length - 1, step: 1, value: 0 });
-  const player = make("div", { class: "conv-animation__player", role: "group", "aria-label": "Animation steps" },
-    back, play, forward, make("label", { for: `${id}-step`, class: "conv-animation__slider" }, "Step ", slider));
+  const controls = stepControls(id, "conv-animation", { label: "Animation steps", back: "◀ Step back",
+    forward: "Step forward ▶", slider: "Step " });
+  const { slider } = controls;
+  slider.max = data.frames.length - 1;
   const status = make("p", { class: "conv-animation__status", "aria-live": "polite" });
   const sum = make("p", { class: "conv-animation__sum" });
   const stage = make("div", { class: "conv-animation__figures" }, ...figures, output.figure);
-  root.replaceChildren(title, description, stage, sum, player, status);
+  root.replaceChildren(title, description, stage, sum, controls.group, status);
   root.setAttribute("role", "region");
   root.setAttribute("aria-labelledby", title.id);
   root.setAttribute("aria-describedby", description.id);
@@ -170,7 +168,7 @@ function build(root, data) {
 
   const span = windowSpan(data);
   return {
-    play, back, forward, slider,
+    controls,
     show(step) {
       const frame = data.frames[step];
       const [top, left] = frame.window;
@@ -215,21 +213,9 @@ export async function mount(root) {
     step = clampStep(next, count);
     parts.show(step);
   };
-  const stop = player(root, parts.play, { position: () => step, last: () => count - 1, moveTo });
-  parts.back.addEventListener("click", () => { stop(); moveTo(step - 1); });
-  parts.forward.addEventListener("click", () => { stop(); moveTo(step + 1); });
-  parts.slider.addEventListener("input", () => { stop(); moveTo(Number(parts.slider.value)); });
+  stepWith(root, parts.controls, { position: () => step, last: () => count - 1, moveTo });
   moveTo(0);
   root.dataset.state = "ok";
 }
 
-/** Mount every animation placeholder of the page. */
-export function mountAll() {
-  for (const root of document.querySelectorAll(".conv-animation[data-src]")) mount(root);
-}
-
-// Material swaps pages without a reload when instant navigation is on: mount on each page it shows.
-if (typeof document !== "undefined") {
-  if (typeof window.document$ !== "undefined") window.document$.subscribe(mountAll);
-  else mountAll();
-}
+mountEvery(".conv-animation[data-src]", mount);

@@ -2,7 +2,7 @@
 // the output grid and the formula, all drawn from conv-arithmetic.mjs. Plain DOM and inline SVG.
 
 import { LIMITS, dilatedSpan, kerasAccepts, taps, validate } from "./conv-arithmetic.mjs";
-import { make, player } from "./widgets.mjs";
+import { make, mountEvery, stepControls, stepWith } from "./widgets.mjs";
 
 const CELL = 20; // side of one grid cell, in SVG units
 let widgets = 0; // for ids unique on the page
@@ -42,13 +42,8 @@ function skeleton(root, start) {
     make("figure", {}, inputGrid, make("figcaption", {}, "Input, with its padding")),
     make("figure", {}, outputGrid, make("figcaption", {}, "Output")));
 
-  const back = make("button", { type: "button", class: "md-button" }, "◀ Back");
-  const play = make("button", { type: "button", class: "md-button", "aria-pressed": "false" }, "Play");
-  const forward = make("button", { type: "button", class: "md-button" }, "Forward ▶");
-  const slider = make("input", { id: `${id}-position`, type: "range", min: 0, max: 0, step: 1, value: 0 });
-  const player = make("div", { class: "conv-explorer__player", role: "group", "aria-label": "Window position" },
-    back, play, forward,
-    make("label", { for: `${id}-position`, class: "conv-explorer__slider" }, "Window ", slider));
+  const controls = stepControls(id, "conv-explorer", { label: "Window position", back: "◀ Back", forward: "Forward ▶",
+    slider: "Window " });
   const status = make("p", { class: "conv-explorer__status", "aria-live": "polite" });
   const formula = make("div", { class: "conv-explorer__formula" });
   const legend = make("p", { class: "conv-explorer__legend" },
@@ -56,8 +51,8 @@ function skeleton(root, start) {
     make("span", { class: "conv-explorer__key conv-explorer__key--pad" }), " padding ",
     make("span", { class: "conv-explorer__key conv-explorer__key--tap" }), " taps of the current window ",
     make("span", { class: "conv-explorer__key conv-explorer__key--out" }), " the output cell they make");
-  root.replaceChildren(form, message, note, figures, legend, player, status, formula);
-  return { form, message, note, inputSvg, outputSvg, inputGrid, outputGrid, figures, back, play, forward, slider, status, formula, legend, player };
+  root.replaceChildren(form, message, note, figures, legend, controls.group, status, formula);
+  return { form, message, note, inputSvg, outputSvg, inputGrid, outputGrid, figures, controls, status, formula, legend };
 }
 
 /** The settings the form holds, as raw strings. */
@@ -102,7 +97,7 @@ export function mount(root) {
     position = Math.min(Math.max(next, 0), count - 1);
     drawWindow();
   };
-  const stop = player(root, parts.play, { position: () => position, moveTo,
+  const stop = stepWith(root, parts.controls, { position: () => position, moveTo,
     last: () => (state ? state.out * state.out - 1 : -1) });
 
   const drawWindow = () => {
@@ -126,8 +121,8 @@ export function mount(root) {
     }
     state.outputOverlay.replaceChildren(make("rect", { class: "conv-explorer__current", x: column * CELL + 1,
       y: row * CELL + 1, width: CELL - 2, height: CELL - 2 }));
-    parts.slider.value = position;
-    parts.slider.setAttribute("aria-valuetext", `output row ${row}, column ${column}`);
+    parts.controls.slider.value = position;
+    parts.controls.slider.setAttribute("aria-valuetext", `output row ${row}, column ${column}`);
     const signed = (value) => String(value).replace("-", "−");
     const range = (values) => `${signed(values[0])} to ${signed(values[values.length - 1])}${d > 1 ? ` every ${d}` : ""}`;
     parts.status.textContent = `Window ${position + 1} of ${out * out}: output cell (row ${row}, column ${column}) ` +
@@ -167,13 +162,13 @@ export function mount(root) {
       for (const key of ["out", "padBefore", "padAfter"]) delete root.dataset[key];
       parts.message.textContent = result.error;
       parts.note.textContent = "";
-      for (const hidden of [parts.figures, parts.legend, parts.player, parts.formula]) hidden.hidden = true;
+      for (const hidden of [parts.figures, parts.legend, parts.controls.group, parts.formula]) hidden.hidden = true;
       parts.status.textContent = "";
       root.dataset.redrawMs = (performance.now() - started).toFixed(2);
       return;
     }
     const { settings: { n, s, d }, before, after, out } = result;
-    for (const shown of [parts.figures, parts.legend, parts.player, parts.formula]) shown.hidden = false;
+    for (const shown of [parts.figures, parts.legend, parts.controls.group, parts.formula]) shown.hidden = false;
     parts.message.textContent = "";
     parts.note.textContent = kerasAccepts(s, d) ? ""
       : "Keras’s Conv2D refuses a stride above 1 together with a dilation above 1; PyTorch’s Conv2d accepts it, and the arithmetic is the same.";
@@ -184,7 +179,7 @@ export function mount(root) {
     const outputOverlay = drawGrid(parts.outputSvg, out, () => "conv-explorer__cell conv-explorer__cell--out");
     state = { ...result, inputOverlay, outputOverlay };
     Object.assign(root.dataset, { ...result.settings, state: "ok", out, padBefore: before, padAfter: after });
-    parts.slider.max = out * out - 1;
+    parts.controls.slider.max = out * out - 1;
     position = Math.min(position, out * out - 1);
     drawFormula();
     drawWindow();
@@ -211,22 +206,9 @@ export function mount(root) {
     moveTo(Number(cell.dataset.row) * state.out + Number(cell.dataset.column));
     parts.outputGrid.focus();
   });
-  parts.slider.addEventListener("input", () => { stop(); moveTo(Number(parts.slider.value)); });
-  parts.back.addEventListener("click", () => { stop(); moveTo(position - 1); });
-  parts.forward.addEventListener("click", () => { stop(); moveTo(position + 1); });
   parts.form.addEventListener("input", render);
   parts.form.addEventListener("change", render);
   render();
 }
 
-/** Mount every explorer placeholder of the page. */
-export function mountAll() {
-  for (const root of document.querySelectorAll(".conv-explorer")) mount(root);
-}
-
-// Material swaps pages without a reload when instant navigation is on: mount on each page it shows.
-if (typeof window.document$ !== "undefined") {
-  window.document$.subscribe(mountAll);
-} else {
-  mountAll();
-}
+mountEvery(".conv-explorer", mount);

@@ -7,7 +7,7 @@
 
 import { argmax, forward, loadConvnet, receptiveField, receptiveFields } from "./convnet.mjs";
 import { FRAME, prepareDrawing } from "./digit-image.mjs";
-import { make } from "./widgets.mjs";
+import { make, mountEvery } from "./widgets.mjs";
 
 const PAD = 280; // side of the drawing pad, in canvas pixels: 10 per input pixel
 const STROKE = 20; // pen width on the pad: about 2 input pixels once the digit is fitted into its 20×20 box
@@ -394,13 +394,4 @@ export async function mount(root) {
   showEmpty();
 }
 
-/** Mount every playground placeholder of the page. */
-export function mountAll() {
-  for (const root of document.querySelectorAll(".convnet-playground[data-manifest]")) mount(root);
-}
-
-// Material swaps pages without a reload when instant navigation is on: mount on each page it shows.
-if (typeof document !== "undefined") {
-  if (typeof window.document$ !== "undefined") window.document$.subscribe(mountAll);
-  else mountAll();
-}
+mountEvery(".convnet-playground[data-manifest]", mount);

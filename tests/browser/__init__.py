@@ -1,1 +1,1 @@
-"""Helpers for the browser tests: a local server for the built site, and headless Chromium driving it."""
+"""Helpers for the browser tests: their fixtures on top of pytest-playwright's, the local server, page readings and visits."""

@@ -3,7 +3,7 @@ are its Python blocks. They share one namespace and run once, in page order, fro
 their `--8<--` snippets expanded by pymdownx.snippets as the site configures it. A block's shown output is the
 next ```text fence, after only blank lines and at most one `<!-- output: RULES -->` line (compare.py); a block
 that must not run has `<!-- notest: REASON -->` before it. `--update-outputs` rewrites the outputs that changed.
-While a block runs, `model.fit` on a compiled, untrained model is served by convnets.cache (`cached_fit`): a
+While a block runs, `model.fit` on a compiled, untrained model is served by convnets.cached_fit (`cached_fit`): a
 page trains each model once per cache, and the page itself only ever says `model.fit`.
 """
 
@@ -222,7 +222,7 @@ def serve_fit_from_cache(patch: pytest.MonkeyPatch) -> None:
 
 
 def cached_fit(fit):
-    """`fit`, but a compiled, untrained model fitted on arrays (no callbacks) learns what convnets.cache kept
+    """`fit`, but a compiled, untrained model fitted on arrays (no callbacks) learns what convnets.cached_fit kept
     from the same fit: the same architecture, compile settings, data and arguments. Nothing is printed either
     way, so a page's output never depends on whether the model was trained just now."""
     signature = inspect.signature(fit)
@@ -231,7 +231,7 @@ def cached_fit(fit):
         import keras
         import numpy as np
 
-        from convnets.cache import fit_or_load
+        from convnets.cached_fit import fit_or_load
 
         arguments = signature.bind(model, *args, **kwargs).arguments
         arguments.pop("self", None)

@@ -2,6 +2,7 @@
 side over 5, as 2×2 to 5×5 are givens) falls inside a `Claim`, checked against the code, or a quoted fragment.
 A claim is a fragment of a sentence as the Markdown writes it, `{}` standing for each number, and the function
 computing them: the page must show them as formatted (or within a tolerance); a vanished fragment fails too.
+Likewise each comparative sentence ("beats", "no clear difference"...) must hold a fragment that a check covers.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ SIGNIFICANT = re.compile(
     r"|\d+\.\d+%?|\d+%"  # decimals and percentages: 0.991, 99.1%, 99%
     r"|\d{3,})(?![\w,]\d)"  # three digits or more: 320
 )
+COMPARATIVE = re.compile(r"\b(better|beats?|worse|outperforms?|(?:higher|lower|faster|slower) than|"
+                         r"no clear difference|comes? first)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,18 @@ def unchecked_numbers(page: str, root: Path, claims: list[Claim], quoted: list[s
         if (len(sides) == 1 or max(map(int, sides)) > 5) and not any(a <= start and end <= b for a, b in covered):
             found.append(f"{page}: {match[0]!r} in “…{plain[max(0, start - 50):end + 30].strip()}…”")
     return found
+
+
+def says(page: str, root: Path, sentence: str) -> bool:
+    """Whether `page`'s prose holds `sentence`, however its lines break."""
+    return " ".join(sentence.split()) in prose((root / page).read_text(encoding="utf-8"))
+
+
+def unchecked_comparisons(page: str, root: Path, checked: list[str]) -> list[str]:
+    """The sentences of `page`'s prose with a comparative word that hold none of the `checked` fragments."""
+    sentences = re.split(r"(?<=[.!?:])\s+", prose((root / page).read_text(encoding="utf-8")))
+    return [sentence for sentence in sentences if COMPARATIVE.search(sentence)
+            and not any(" ".join(known.split()) in sentence for known in checked)]
 
 
 def collapsed(text: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from convnets.plots import SCHEMES, drawing_in, plt, save_figure, scheme, scheme_path
+from convnets.schemes import SCHEMES, drawing_in, plt, save_figure, scheme, scheme_path
 from convnets.stats import mean_interval
 
 FIGURES = ("fit_seconds", "time_to_target", "images_per_second", "gflops_per_second")

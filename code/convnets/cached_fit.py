@@ -1,125 +1,27 @@
-"""Train a model once and reuse it: a cache keyed by the code, the data and the settings.
-
-`fit_or_load(model, x, y, **fit_arguments)` is `model.fit` for the chapters' scripts: the first call trains
-the reader's own compiled model, later ones load what it learned. `trained(name, recipe)` is the same fit of
-a named model (figures, playground, tests), so the book's convnet fitted by a page and by `trained` is one
-entry, trained once. Each entry is a folder in `cache_dir()`, written whole or not at all, checked before it
-is read, and filled by one process at a time.
-"""
+"""`fit_or_load(model, x, y, **fit_arguments)` is `model.fit` for the chapters' scripts, trained once: the first call
+trains the reader's own compiled model, later ones load what it learned from the store (convnets.store), keyed by
+the code, the data and the settings."""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
-import os
-import shutil
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import keras
 import numpy as np
 
-from convnets import devices, models, recipes, training
-from convnets.paths import PACKAGE_DIR, RUNS_DIR
+from convnets import devices
+from convnets.paths import PACKAGE_DIR
 from convnets.run_files import HISTORY_FILE, write_json
-from convnets.runner import default_settings, prepared_data, run_record
+from convnets.store import entry
 
-CACHE_ENV = "CONVNETS_CACHE"
 KEYED_SOURCES = ("recipes.py", "models.py", "training.py", "runner.py")  # in this package, checked out or installed
-MANIFEST_FILE = "manifest.json"  # the checksum of every other file of an entry, written last
 WEIGHTS_FILE = "model.weights.h5"  # fit_or_load's weights (and optimizer state), beside HISTORY_FILE
 UNKEYED_FIT_ARGUMENTS = ("verbose",)  # how much model.fit prints changes nothing it learns
 _FITTING: set[str] = set()  # the keys of the fits fit_or_load is making in this process now
-
-
-def cache_dir() -> Path:
-    """$CONVNETS_CACHE when set (the test suite points it at a per-session folder), else runs/cache."""
-    return Path(os.environ.get(CACHE_ENV) or RUNS_DIR / "cache")
-
-
-def _digest(*parts: str | bytes) -> str:
-    """A short hash of the training code and the Keras version, then of `parts`."""
-    digest = hashlib.sha256()
-    for source in KEYED_SOURCES:
-        digest.update((PACKAGE_DIR / source).read_bytes())
-    digest.update(keras.__version__.encode())
-    for part in parts:
-        digest.update(part if isinstance(part, bytes) else part.encode())
-    return digest.hexdigest()[:16]
-
-
-def _checksums(folder: Path) -> dict[str, str]:
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file() and path.name != MANIFEST_FILE}
-
-
-def _intact(folder: Path) -> bool:
-    """Whether `folder` is a whole entry: a manifest, and every file it lists with its checksum, no more."""
-    try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_text())
-    except (OSError, ValueError):  # absent, or cut short
-        return False
-    return manifest == _checksums(folder)
-
-
-@contextlib.contextmanager
-def _entry(name: str, fill: Callable[[Path], object]) -> Iterator[tuple[Path, bool]]:
-    """Yield the folder of cache entry `name` and whether it was filled just now, holding its lock.
-
-    A missing or damaged entry (a file truncated, changed, added or gone since it was written) is filled
-    again first: `fill(folder)` writes into an empty folder beside the entry, a manifest of the checksums
-    of what it wrote is added last, and the folder is then renamed into place, so an entry is whole or
-    absent. A second process asking for the same entry waits on the lock, then reads the first's.
-    """
-    folder = cache_dir() / name
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        filled = not _intact(folder)
-        if filled:
-            partial = folder.with_name(f".partial-{name}")
-            shutil.rmtree(partial, ignore_errors=True)  # an interrupted earlier attempt
-            partial.mkdir()
-            try:
-                fill(partial)
-                write_json(partial / MANIFEST_FILE, _checksums(partial))
-                shutil.rmtree(folder, ignore_errors=True)
-                os.replace(partial, folder)
-            finally:
-                shutil.rmtree(partial, ignore_errors=True)
-        yield folder, filled
-
-
-def trained(model: str = "convnet", recipe: str = "book", **changes) -> tuple[keras.Model, dict]:
-    """MODELS[model] fitted as `recipe` says, through `fit_or_load`, and its record as train.py writes it.
-
-    It is compiled as the chapters compile (the loss by its name), so the first chapter's page fitting the
-    book's convnet or dense baseline and `trained` share one entry and one training; a miss trains verbosely,
-    from the settings' seed. The record's test scores are measured on each call.
-    """
-    settings = default_settings(model, recipe, **changes)
-    plan = recipes.recipe_with(recipe, **settings["overrides"])
-    if settings["canvas"] or plan.input_pipeline != "keras":
-        raise ValueError("trained() fits the 28×28 models on arrays: train canvases and tf.data pipelines with "
-                         "convnets.runner.run_training")
-    (x_train, y_train), test_set = prepared_data(settings)
-    keras.utils.set_random_seed(settings["seed"])
-    if settings["deterministic"]:
-        devices.enable_determinism()
-    on_gpu = "GPU" in devices.describe_device("auto")
-    keras.mixed_precision.set_dtype_policy(training.precision_policy(plan, on_gpu=on_gpu))
-    try:
-        net = models.MODELS[model]()
-    finally:
-        keras.mixed_precision.set_dtype_policy("float32")
-    net.compile(optimizer=training.make_optimizer(plan, training.steps_per_epoch(len(x_train), plan.batch_size)),
-                loss=training.make_loss(plan) if plan.label_smoothing else "sparse_categorical_crossentropy",
-                metrics=["accuracy"], jit_compile=plan.jit_compile, steps_per_execution=plan.steps_per_execution)
-    fit = fit_or_load(net, x_train, y_train, epochs=plan.epochs, batch_size=plan.batch_size, verbose=2)
-    return net, run_record(settings, fit.device, net, fit.history, fit.seconds, test_set)
 
 
 class FitHistory(keras.callbacks.History):
@@ -171,7 +73,7 @@ def fit_or_load(model: keras.Model, x, y, **fit_arguments) -> FitHistory:
             "params": history.params, "epoch": list(history.epoch), "seconds": round(seconds, 2),
             "device": devices.describe_device("auto").removeprefix("Training on "), "key": key})
 
-    with _entry(f"fit-{key}", fill) as (folder, filled):
+    with entry(f"fit-{key}", fill) as (folder, filled):
         if not filled:
             model.optimizer.build(model.trainable_variables)  # so that its saved state has somewhere to go
             model.load_weights(folder / WEIGHTS_FILE)
@@ -192,6 +94,17 @@ def fit_key(model: keras.Model, x, y, fit_arguments: dict) -> str:
     return _digest(json.dumps({"architecture": architecture, "compile": compile_config,
                                "x": _keyable(x), "y": _keyable(y), "fit": _keyable(arguments)},
                               sort_keys=True, default=_unkeyable))
+
+
+def _digest(*parts: str | bytes) -> str:
+    """A short hash of the training code and the Keras version, then of `parts`."""
+    digest = hashlib.sha256()
+    for source in KEYED_SOURCES:
+        digest.update((PACKAGE_DIR / source).read_bytes())
+    digest.update(keras.__version__.encode())
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else part.encode())
+    return digest.hexdigest()[:16]
 
 
 def _renamed(config: Any, names: dict[str, str]) -> Any:
