@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 import types
 
@@ -20,6 +22,7 @@ TRAINING = {"trained", "fit_or_load"}
 SCRIPTS = {"run_script", "Popen"}
 QUICK_SECONDS = 10  # a test of the quick loop that takes longer is named in its summary
 SECONDS: dict[str, float] = {}  # each test's setup, call and teardown time in this session
+WARMING = pytest.StashKey[subprocess.Popen]()  # tests/warm_cache.py, training the shared models beside the suite
 
 framework_defaults()  # the scripts' TensorFlow settings (oneDNN on), for the pages run in this process
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
@@ -91,3 +94,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
             if seconds > QUICK_SECONDS:
                 terminalreporter.write_line(f"quick loop: {nodeid} took {seconds:.0f} s; mark it slow if it trains",
                                             yellow=True)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """In the default run (`make test`), train the models that many tests share in a second process from the start:
+    a test that needs one waits on its cache entry's lock for what is left, then loads it."""
+    config = session.config
+    if (config.args_source != pytest.Config.ArgsSource.TESTPATHS or config.option.collectonly
+            or not any(item.get_closest_marker("slow") or item.get_closest_marker("page") for item in session.items)):
+        return
+    with open(os.path.join(os.environ["CONVNETS_CACHE"], "warm_cache.log"), "w") as log:
+        config.stash[WARMING] = subprocess.Popen([sys.executable, str(ROOT / "tests" / "warm_cache.py")], cwd=ROOT,
+                                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop the warm-up if the session ends first (an interrupted run, or -x)."""
+    if (process := session.config.stash.get(WARMING, None)) and process.poll() is None:
+        process.terminate()
+        process.wait()
