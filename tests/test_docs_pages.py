@@ -155,6 +155,7 @@ def test_each_block_runs_once_per_session_in_a_namespace_its_page_shares(site):
     assert (site.path / "ran.log").read_text() == "x"
 
 
+@pytest.mark.slow  # its fixture page trains a model
 def test_a_page_that_trains_prints_the_same_numbers_in_a_second_session(site, monkeypatch, tmp_path):
     site.makefile(".md", **{"docs/training": "\n".join([
         "```python", "from convnets.named_runs import trained",

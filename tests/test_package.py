@@ -23,6 +23,9 @@ import pytest
 from helpers import ROOT
 from site_build import built_site
 
+# Out of the quick loop: each test builds or installs the wheel, or runs what it installed, in new processes.
+pytestmark = pytest.mark.slow
+
 # The install check: one notebook, as the site serves it, from the wheel, outside the checkout. The pages run
 # every notebook's code already (test_docs_site.py); this one trains only a small model of its exercise.
 NOTEBOOKS = ["padding"]
