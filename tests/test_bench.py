@@ -110,7 +110,7 @@ def test_smoke_run_records_the_machine_and_the_flop_convention(smoke):
     _, report, _ = smoke
     machine = report["machine"]
     assert {"cpu_model", "cpu_flags", "threads", "gpus", "versions", "native_bfloat16"} <= set(machine)
-    assert machine["versions"]["keras"]
+    assert machine["versions"]["keras"] and machine["backend_version"].startswith(machine["backend"] + " ")
     assert report["flops"]["training_per_image"] == 3 * report["flops"]["forward_per_image"]
     assert "multiply-add" in report["flops"]["convention"]
     assert all(run["onednn"] is True for run in report["runs"])  # the smoke run sets TF_ENABLE_ONEDNN_OPTS=1

@@ -85,6 +85,15 @@ def test_any_accepts_every_number_in_its_scope():
     assert matches("fit took 41.2\n", "fit took 7.9\n", parse_rules("took any"))
 
 
+def test_a_backends_own_rule_holds_only_under_that_backend_and_comes_first():
+    body = "accuracy abs=0.004; on jax: accuracy abs=0.02"
+    shown, printed = "Test accuracy: 0.991\n", "Test accuracy: 0.981\n"
+    assert compare(shown, printed, parse_rules(body, backend="tensorflow"))
+    assert not compare(shown, printed, parse_rules(body, backend="jax"))
+    with pytest.raises(DirectiveError, match="not a Keras backend"):
+        parse_rules("on mxnet: abs=1")
+
+
 def test_directive_grammar_errors_name_the_problem():
     with pytest.raises(DirectiveError, match="needs a number"):
         parse_rules("abs=x")

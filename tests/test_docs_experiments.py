@@ -22,9 +22,11 @@ EXPERIMENTS = {
     "snaps/translation_experiment.json": ("translation_experiment.py", ["--limit", "6000", "--epochs", "2",
                                                                         "--seeds", "1", "--max-shift", "1"], "model"),
 }
-# Benchmark snapshots record timings, which no rerun reproduces: tests/test_bench.py runs the same
-# code in its smoke mode and checks the record's schema, and `make bench` (ARGS=--search) rewrites them.
-COVERED_BY_BENCH_TESTS = ("snaps/benchmark-cpu.json", "snaps/benchmark-gpu.json", "snaps/fast-recipe-search.json")
+# Snapshots of timings, which no rerun reproduces, are checked by the tests of their scripts: tests/test_bench.py
+# runs the benchmark in its smoke mode (`make bench`, ARGS=--search, rewrites them), and
+# tests/test_backend_experiment.py a short backend experiment (`make backend-experiment`).
+COVERED_ELSEWHERE = ("snaps/benchmark-cpu.json", "snaps/benchmark-gpu.json", "snaps/fast-recipe-search.json",
+                     "snaps/backends.json")
 FULL_TOLERANCE = 0.005  # mean test accuracy over the snapshot's seeds, from one machine to another
 
 
@@ -33,12 +35,18 @@ def snapshots_with_a_command() -> list[str]:
                   if "command" in json.loads(path.read_text()))
 
 
+def keras_backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
 def rows_by_key(record: dict, key: str) -> dict:
     return {row[key]: row for row in record["results"]}
 
 
 def test_every_experiment_snapshot_has_a_shortened_and_a_full_test():
-    assert snapshots_with_a_command() == sorted([*EXPERIMENTS, *COVERED_BY_BENCH_TESTS])
+    assert snapshots_with_a_command() == sorted([*EXPERIMENTS, *COVERED_ELSEWHERE])
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +71,9 @@ def quick_run(tmp_path_factory):
 def test_shortened_experiment_writes_the_snapshots_record_with_todays_architectures(snapshot, quick_run):
     script, quick_args, key = EXPERIMENTS[snapshot]
     fresh, committed = quick_run(script, quick_args), json.loads((ROOT / snapshot).read_text())
-    assert sorted(fresh) == sorted(committed) and sorted(fresh["settings"]) == sorted(committed["settings"])
+    # A record made before a field was added (the backend's version) lacks only that field.
+    assert set(committed) <= set(fresh) and sorted(fresh["settings"]) == sorted(committed["settings"])
+    assert fresh["backend"] == keras_backend() and fresh["backend_version"].startswith(fresh["backend"] + " ")
     assert fresh["settings"]["test_images"] == QUICK_TEST_IMAGES
     fresh_rows, committed_rows = rows_by_key(fresh, key), rows_by_key(committed, key)
     assert list(fresh_rows) == list(committed_rows)

@@ -146,6 +146,16 @@ def measured_accuracy(name: str, images: int | None = None) -> float:
     return net.evaluate(prepare_images(test_images), test_labels, verbose=0)[1]
 
 
+def backend_run(backend: str) -> dict:
+    """The first chapter's convnet as stored by code/backend_experiment.py, trained on `backend`."""
+    return next(row for row in snapshot("backends.json")["results"] if row["backend"] == backend)
+
+
+def backend_epochs(backend: str) -> list[float]:
+    """That run's epoch times after the first (which compiles)."""
+    return backend_run(backend)["epoch_seconds"][1:]
+
+
 def notebook_match(name: str, pattern: str) -> str:
     """The first group of `pattern` in code/notebooks/NAME.py: a number its code uses, as written there."""
     found = re.search(pattern, (ROOT / "code" / "notebooks" / f"{name}.py").read_text(encoding="utf-8"))
@@ -273,6 +283,14 @@ CLAIMS: list[Claim] = [
     Claim(FIRST, "the dense baseline ({} against {} test accuracy)",
           lambda: (measured_accuracy("convnet"), measured_accuracy("dense")), fmt="{:.1%}", tolerance=ACCURACY),
     Claim(FIRST, "(5·5·3 + 1)·16 = {}", lambda: conv_params(16, 5, 3)),
+    Claim(FIRST, "with Keras {} on TensorFlow {} and JAX {}",
+          lambda: (snapshot("backends.json")["results"][0]["keras"],
+                   *(backend_run(name)["backend_version"].split()[1] for name in ("tensorflow", "jax"))), fmt="{}"),
+    Claim(FIRST, "reached a test accuracy of {} on TensorFlow and {} on JAX",
+          lambda: tuple(backend_run(name)["test_accuracy"] for name in ("tensorflow", "jax")), fmt="{:.3f}"),
+    Claim(FIRST, "Its five epochs took {} s on TensorFlow and {} s on JAX, about {} times as long",
+          lambda: (lambda tf, jax: (round(tf), round(jax), round(jax / tf, 1)))(
+              *(backend_run(name)["fit_seconds"] for name in ("tensorflow", "jax"))), fmt="{:g}"),
     Claim(FIRST, "The first map is {}×{} instead of {}×{}",
           lambda: (*shape("first-5x5", 1)[:2], *shape("convnet", 1)[:2])),
     Claim(FIRST, "the last map is {}×{}×{} again, so `Flatten` still gives {} values",
@@ -598,6 +616,9 @@ COMPARISONS: dict[tuple[str, str], Callable[[], bool]] = {
     (CONV, "The convnet of the [previous chapter](first-convnet.md) beat a dense network"): convnet_beats_dense,
     (FIRST, "Why does the convnet generalize so much better?"): convnet_beats_dense,
     (FIRST, "On MNIST the small convnet beats the dense baseline"): convnet_beats_dense,
+    (FIRST, "s on JAX, about"):  # every epoch after the first, which compiles, took longer on JAX
+        lambda: unpaired_difference(backend_epochs("jax"), backend_epochs("tensorflow")).low > 0
+        and min(backend_epochs("jax")) > max(backend_epochs("tensorflow")),
     (FIRST, "The convnet makes fewer than half as many mistakes"):
         lambda: convnet_beats_dense() and 1 - measured_accuracy("convnet") < (1 - measured_accuracy("dense")) / 2,
     (FIRST, "The convnet does better, and by more than on the full training set"): subset_gap_exceeds_full,

@@ -113,6 +113,18 @@ def test_the_key_changes_with_the_fit_arguments_the_data_and_the_compile_setting
     assert len(set(different.values())) == len(different)
 
 
+def test_the_key_changes_with_the_backend_and_its_version(monkeypatch):
+    from convnets import devices
+    from convnets.cached_fit import fit_key
+
+    x, y = tiny_data()
+    keys = set()
+    for backend in ("tensorflow 2.21.0", "jax 0.10.2", "jax 0.10.3"):
+        monkeypatch.setattr(devices, "backend_version", lambda: backend)
+        keys.add(fit_key(tiny_model(), x, y, FIT))
+    assert len(keys) == 3
+
+
 def test_the_key_changes_with_the_architecture_and_the_metrics():
     import keras
     from keras import layers

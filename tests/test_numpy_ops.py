@@ -8,6 +8,8 @@ import pytest
 
 from convnets.numpy_ops import conv2d, conv2d_channels_first, dilated_conv2d, extract_patches, max_pool2d, pad_same
 
+pytestmark = pytest.mark.backends  # the from-scratch operations against Keras, on each backend
+
 CASES = [  # (height, width, channels in, channels out, window, stride, padding)
     (5, 5, 1, 1, 3, 1, "valid"),
     (5, 5, 1, 1, 3, 1, "same"),

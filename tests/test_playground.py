@@ -136,6 +136,7 @@ def test_make_figures_writes_the_playground_files(tmp_path):
     assert len(digits) == manifest["digits"]["count"] and sum(w.size for w in weights) == manifest["parameters"]
 
 
+@pytest.mark.backends
 def test_keras_reference_for_npm_test_holds_every_layer_of_the_published_export(mnist):
     """Writes build/js-fixtures/playground/: `npm test` checks the page's forward pass against it."""
     shutil.rmtree(JS_FIXTURE, ignore_errors=True)
@@ -150,6 +151,7 @@ def test_keras_reference_for_npm_test_holds_every_layer_of_the_published_export(
 
 
 @pytest.mark.slow
+@pytest.mark.backends
 def test_the_pages_forward_pass_matches_keras_on_every_layer_of_the_cached_models_export_in_node(
         cached, mnist, tmp_path, request):
     fixture = build(tmp_path, mnist, *cached, sets=("cached run",))

@@ -11,6 +11,8 @@ import pytest
 from convnets import models
 from convnets.shapes import conv_output_size, output_size, receptive_fields, same_padding, window_layers
 
+pytestmark = pytest.mark.backends  # the shape formulas against Keras, on each backend
+
 SIZES = (5, 7, 12, 28)
 WINDOWS = (1, 2, 3, 5)
 STRIDES = (1, 2, 3)

@@ -11,8 +11,9 @@ import time
 import numpy as np
 import pytest
 
+from convnets.devices import backend_version
 from convnets.runner import default_settings
-from helpers import CODE, ROOT, assert_one_line_error, assert_quiet, run_script, script_env, without_frameworks
+from helpers import CODE, ONEDNN_PATHS, ROOT, assert_one_line_error, assert_quiet, run_script, script_env, without_frameworks
 
 
 @pytest.mark.parametrize("args, message", [
@@ -31,6 +32,7 @@ def test_bad_options_get_a_one_line_error_and_exit_2_before_any_framework_loads(
 
 # oneDNN's two paths: the short run takes both; the other runs take the one that logs (forced on), since a
 # start-up line that slips past the capture is what breaks a one-line error.
+@pytest.mark.backends
 def test_gpu_request_without_a_gpu_is_a_clear_error(tmp_path):
     result = run_script("train.py", "--device", "gpu", "--output", str(tmp_path / "run"), TF_ENABLE_ONEDNN_OPTS="1")
     line = assert_one_line_error(result)
@@ -71,6 +73,7 @@ def test_help_documents_verbose_and_the_divergence_bound():
     assert f"(default: {DIVERGENCE_BOUND:g}," in text
 
 
+@pytest.mark.backends
 def test_an_unexpected_failure_is_one_line_pointing_at_the_full_trace(tmp_path):
     """A damaged checkpoint is no input we check: its error is reported whole in train.log, in brief here."""
     (tmp_path / "backup").mkdir()
@@ -84,25 +87,27 @@ def test_an_unexpected_failure_is_one_line_pointing_at_the_full_trace(tmp_path):
     assert "oneDNN custom operations are on" in text and "Traceback (most recent call last)" in text
 
 
-@pytest.fixture(scope="module", params=["0", "1"], ids=["onednn-off", "onednn-on"])
+@pytest.fixture(scope="module", params=ONEDNN_PATHS, ids=lambda path: f"onednn-{'on' if path == '1' else 'off'}")
 def short_run(request, tmp_path_factory):
-    """A real two-epoch run on the first 6,000 training images, with oneDNN forced off, then on."""
+    """A real two-epoch run on the first 6,000 training images, with oneDNN forced off, then on (on JAX: on)."""
     output = tmp_path_factory.mktemp("short") / "run"
     result = run_script("train.py", "--limit", "6000", "--epochs", "2", "--output", str(output),
                         TF_ENABLE_ONEDNN_OPTS=request.param)
     return output, result, request.param == "1"
 
 
+@pytest.mark.backends
 def test_short_run_prints_device_progress_and_test_accuracy_and_nothing_else(short_run):
     _, result, _ = short_run
     assert_quiet(result)
     lines = result.stdout.strip().splitlines()
-    assert lines[0].startswith("Training on CPU:")
+    assert lines[0].startswith("Training on CPU:") and f"{backend_version()} backend)" in lines[0]
     assert any("loss:" in line and "accuracy:" in line for line in lines)
     assert lines[-1].startswith("Test accuracy: 0.")
     assert float(lines[-1].split(": ")[1]) >= 0.90, "floor for 2 epochs on 6,000 images"
 
 
+@pytest.mark.backends
 def test_short_run_keeps_the_framework_logs_in_train_log(short_run):
     output, _, onednn = short_run
     log = (output / "train.log").read_text()
@@ -110,6 +115,7 @@ def test_short_run_keeps_the_framework_logs_in_train_log(short_run):
     assert "Traceback" not in log
 
 
+@pytest.mark.backends
 def test_short_run_writes_model_history_and_curves(short_run):
     import keras
 
@@ -120,6 +126,7 @@ def test_short_run_writes_model_history_and_curves(short_run):
     record = json.loads((output / "history.json").read_text())
     assert record["settings"]["limit"] == 6000 and record["recipe"]["batch_size"] == 64
     assert record["recipe"]["optimizer"] == "rmsprop" and record["recipe"]["epochs"] == 2
+    assert record["backend"] == keras.backend.backend() and record["backend_version"] == backend_version()
     assert len(record["history"]["loss"]) == 2 and record["parameters"] == 104202
     assert (output / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     model = keras.models.load_model(output / "model.keras")

@@ -97,11 +97,12 @@ def fit_key(model: keras.Model, x, y, fit_arguments: dict) -> str:
 
 
 def _digest(*parts: str | bytes) -> str:
-    """A short hash of the training code and the Keras version, then of `parts`."""
+    """A short hash of the training code, the Keras version and its backend's, then of `parts`: a model trained on
+    one backend is never loaded on another."""
     digest = hashlib.sha256()
     for source in KEYED_SOURCES:
         digest.update((PACKAGE_DIR / source).read_bytes())
-    digest.update(keras.__version__.encode())
+    digest.update(f"{keras.__version__} {devices.backend_version()}".encode())
     for part in parts:
         digest.update(part if isinstance(part, bytes) else part.encode())
     return digest.hexdigest()[:16]

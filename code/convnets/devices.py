@@ -73,6 +73,16 @@ def gpu_names() -> list[str]:
     return []
 
 
+def backend_version() -> str:
+    """The active Keras backend and its version, as in `jax 0.10.2`."""
+    import importlib
+
+    import keras
+
+    backend = keras.backend.backend()
+    return f"{backend} {importlib.import_module(backend).__version__}"
+
+
 def describe_device(choice: str) -> str:
     """Check `choice` against the hardware and return a line saying where training runs."""
     import keras
@@ -83,10 +93,10 @@ def describe_device(choice: str) -> str:
             f"--device gpu was requested but the Keras backend ({keras.backend.backend()}) sees no GPU; "
             "install the CUDA build with `make setup GPU=1` or use --device cpu"
         )
-    backend = keras.backend.backend()
+    software = f"Keras {keras.__version__}, {backend_version()} backend"
     if gpus:
-        return f"Training on GPU: {gpus[0]} (Keras {keras.__version__}, {backend} backend)"
-    return f"Training on CPU: {os.cpu_count()} cores (Keras {keras.__version__}, {backend} backend)"
+        return f"Training on GPU: {gpus[0]} ({software})"
+    return f"Training on CPU: {os.cpu_count()} cores ({software})"
 
 
 def enable_determinism() -> None:

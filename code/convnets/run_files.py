@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from convnets.atomic import atomic_path, atomic_write_text
+from convnets.devices import backend_version
 
 MODEL_FILE = "model.keras"
 HISTORY_FILE = "history.json"
@@ -35,6 +36,7 @@ def write_experiment(path: Path, script: str, argv: list[str], settings: dict, m
         "platform": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
         "keras": keras.__version__,
         "backend": keras.backend.backend(),
+        "backend_version": backend_version(),
         "started": started.isoformat(timespec="seconds"),
         "duration_seconds": round(seconds, 1),
         "results": results,

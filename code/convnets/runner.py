@@ -106,4 +106,5 @@ def run_record(settings: dict, device_line: str, model: keras.Model, history: di
         "test_accuracy": float(test_accuracy),
         "keras": keras.__version__,
         "backend": keras.backend.backend(),
+        "backend_version": devices.backend_version(),
     }

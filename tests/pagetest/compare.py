@@ -5,12 +5,14 @@ sets tolerances: RULE is [SCOPE] SETTING..., SCOPE a WORD, "PHRASE" or /REGEX/, 
 the shown number; both: the larger), min=N or max=N (alone, any number within) or any. An unscoped rule covers
 the decimal numbers (integers stay exact); a scope, the numbers it labels (`loss: 0.31`; whole words, any case)
 or heads in an earlier line (the same `|` cell, else overlapping characters); a /REGEX/, the numbers of the
-lines it finds. The first scoped rule covering a number wins; one that covers no number is an error.
+lines it finds. The first scoped rule covering a number wins; one that covers no number is an error. A rule
+that starts `on BACKEND:` (`on jax: accuracy abs=0.01`) holds only under that Keras backend, and comes first there.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass
 
@@ -70,10 +72,19 @@ class Rule:
         return False
 
 
-def parse_rules(body: str, where: str = "directive") -> list[Rule]:
-    """The rules of `<!-- output: BODY -->`, scoped ones first."""
-    rules = []
+def parse_rules(body: str, where: str = "directive", backend: str | None = None) -> list[Rule]:
+    """The rules of `<!-- output: BODY -->` under `backend` (KERAS_BACKEND's, by default): that backend's own first,
+    then the scoped ones."""
+    backend = backend or os.environ.get("KERAS_BACKEND", "tensorflow")
+    rules, own = [], set()
     for chunk in filter(None, (chunk.strip() for chunk in body.split(";"))):
+        if on := re.match(r"on (\w+):\s*", chunk):
+            if on[1] not in ("tensorflow", "jax", "torch"):
+                raise DirectiveError(f"{where}: {on[1]!r} is not a Keras backend (tensorflow, jax or torch)")
+            if on[1] != backend:
+                continue
+            chunk = chunk[on.end():]
+            own.add(len(rules))
         words = [phrase or word for phrase, word in re.findall(r'"([^"]*)"|(\S+)', chunk)]  # "a phrase" is one
         scope = words.pop(0) if words and "=" not in words[0] and words[0] != "any" else None
         regex, limits = None, {}
@@ -97,7 +108,8 @@ def parse_rules(body: str, where: str = "directive") -> list[Rule]:
         if not limits:
             raise DirectiveError(f"{where}: the rule {chunk!r} sets no tolerance")
         rules.append(Rule(chunk, scope, regex, limits))
-    return sorted(rules, key=lambda rule: rule.scope is None)
+    order = sorted(range(len(rules)), key=lambda i: (i not in own, rules[i].scope is None))
+    return [rules[i] for i in order]
 
 
 def clean(text: str) -> str:

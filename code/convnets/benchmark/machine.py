@@ -8,7 +8,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from convnets.devices import CPUINFO, cpu_flags, gpu_names, native_bfloat16
+from convnets.devices import CPUINFO, backend_version, cpu_flags, gpu_names, native_bfloat16
 
 NOTABLE_FLAG_PREFIXES = ("avx512", "amx", "avx2", "fma", "avx_vnni")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "TF_ENABLE_ONEDNN_OPTS",
@@ -91,6 +91,7 @@ def describe() -> dict:
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "gpus": gpu_names(),
         "backend": keras.backend.backend(),
+        "backend_version": backend_version(),
         "threads": backend_threads(),
         "environment": {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ},
         "versions": package_versions(),
