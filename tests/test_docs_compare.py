@@ -92,6 +92,8 @@ def test_a_backends_own_rule_holds_only_under_that_backend_and_comes_first():
     assert not compare(shown, printed, parse_rules(body, backend="jax"))
     with pytest.raises(DirectiveError, match="not a Keras backend"):
         parse_rules("on mxnet: abs=1")
+    with pytest.raises(DirectiveError, match="not one of"):  # another backend's rule is checked all the same
+        parse_rules("on jax: /not 0/ abs=1", backend="tensorflow")
 
 
 def test_directive_grammar_errors_name_the_problem():

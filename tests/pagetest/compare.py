@@ -78,13 +78,13 @@ def parse_rules(body: str, where: str = "directive", backend: str | None = None)
     backend = backend or os.environ.get("KERAS_BACKEND", "tensorflow")
     rules, own = [], set()
     for chunk in filter(None, (chunk.strip() for chunk in body.split(";"))):
+        keep = True  # a rule of another backend is parsed, so that its errors show on every backend, then dropped
         if on := re.match(r"on (\w+):\s*", chunk):
             if on[1] not in ("tensorflow", "jax", "torch"):
                 raise DirectiveError(f"{where}: {on[1]!r} is not a Keras backend (tensorflow, jax or torch)")
-            if on[1] != backend:
-                continue
-            chunk = chunk[on.end():]
-            own.add(len(rules))
+            chunk, keep = chunk[on.end():], on[1] == backend
+            if keep:
+                own.add(len(rules))
         words = [phrase or word for phrase, word in re.findall(r'"([^"]*)"|(\S+)', chunk)]  # "a phrase" is one
         scope = words.pop(0) if words and "=" not in words[0] and words[0] != "any" else None
         regex, limits = None, {}
@@ -107,7 +107,7 @@ def parse_rules(body: str, where: str = "directive", backend: str | None = None)
                                      "(a scope word may only come first)")
         if not limits:
             raise DirectiveError(f"{where}: the rule {chunk!r} sets no tolerance")
-        rules.append(Rule(chunk, scope, regex, limits))
+        rules.extend([Rule(chunk, scope, regex, limits)] if keep else [])
     order = sorted(range(len(rules)), key=lambda i: (i not in own, rules[i].scope is None))
     return [rules[i] for i in order]
 
