@@ -103,11 +103,13 @@ test-quick: data
 
 # Keras on JAX (CI runs it after make test): the six chapters' blocks with their outputs compared, a short train.py
 # run and its one-line errors, the from-scratch checks against Keras and the playground's forward pass (the tests
-# marked `backends`). The models train again, on JAX: the cache keys on the backend.
-CHAPTERS := docs/first-convnet.md docs/convolution.md docs/padding.md docs/strides.md docs/max-pooling.md \
-	docs/invariance.md
+# marked `backends`). The models train again, on JAX: the cache keys on the backend. The first chapter's two train in
+# a second process from the start (tests/warm_cache.py) while what does not need them runs: the chapters that train
+# their own, the checks, then the two chapters that load them (tests/conftest.py puts the tests that do last).
+OWN_MODELS := docs/convolution.md docs/padding.md docs/strides.md docs/invariance.md
+SHARED_MODELS := docs/max-pooling.md docs/first-convnet.md
 test-jax: data
-	KERAS_BACKEND=jax $(PY) -m pytest -m "backends or page" tests $(CHAPTERS) $(PYTEST_ARGS)
+	KERAS_BACKEND=jax $(PY) -m pytest -m "backends or page" $(OWN_MODELS) tests $(SHARED_MODELS) $(PYTEST_ARGS)
 
 js-fixtures: data
 	$(PY) -m pytest -q -m "not slow" tests/test_explorer.py tests/test_playground.py

@@ -69,17 +69,22 @@ def checks_given(item: pytest.Function) -> list:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark what the quick loop leaves out: tests that drive a browser, read the built site, run a script, or
     train in a fixture or a parameter (a prose claim that needs a trained model)."""
+    shared = set()  # the tests that load the models tests/warm_cache.py trains
     for item in items:
         if not isinstance(item, pytest.Function):
             continue
         fixtures = [d.func for defs in item._fixtureinfo.name2fixturedefs.values() for d in defs]
         given = [*fixtures, *checks_given(item)]
+        if any(reaches(function, {"trained"}) for function in (item.function, *given)):
+            shared.add(item)
         if "browser" in item.path.name or "browser" in item.fixturenames:
             item.add_marker("browser")
         if any(reaches(function, {"built_site"}) for function in (item.function, *fixtures)):
             item.add_marker("site")
         if any(reaches(function, TRAINING | SCRIPTS) for function in (item.function, *given)):
             item.add_marker("slow")
+    if "backends" in (config.option.markexpr or ""):  # make test-jax: the rest runs while the warm-up trains them
+        items.sort(key=lambda item: item in shared)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -97,10 +102,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """In the default run (`make test`), train the models that many tests share in a second process from the start:
-    a test that needs one waits on its cache entry's lock for what is left, then loads it."""
+    """In the default run (`make test`) and the backend's (`make test-jax`), train the models that many tests share in a
+    second process from the start: a test that needs one waits on its cache entry's lock for what is left, then
+    loads it."""
     config = session.config
-    if (config.args_source != pytest.Config.ArgsSource.TESTPATHS or config.option.collectonly
+    whole_run = (config.args_source == pytest.Config.ArgsSource.TESTPATHS
+                 or "backends" in (config.option.markexpr or ""))
+    if (not whole_run or config.option.collectonly
             or not any(item.get_closest_marker("slow") or item.get_closest_marker("page") for item in session.items)):
         return
     with open(os.path.join(os.environ["CONVNETS_CACHE"], "warm_cache.log"), "w") as log:

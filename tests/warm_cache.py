@@ -1,5 +1,5 @@
 """Train the models that many tests and pages share into $CONVNETS_CACHE: tests/conftest.py runs this in a second
-process from the start of the default run, so that no single test waits the whole training."""
+process from the start of the default run and of the backend's, so that no single test waits the whole training."""
 
 from __future__ import annotations
 
