@@ -24,7 +24,7 @@ help:
 	@echo "make translation-experiment  rerun the translation experiment in full (snaps/translation_experiment.json)"
 	@echo "make backend-experiment  the first chapter's convnet trained on TensorFlow, then JAX (snaps/backends.json)"
 	@echo "make data    provision MNIST offline into data/mnist.npz"
-	@echo "make setup   create .venv with the pinned packages (GPU=1 for CUDA TensorFlow) and npm ci the site assets"
+	@echo "make setup   create .venv with the pinned packages, TensorFlow and JAX for the CPU (GPU=1: TensorFlow with CUDA; JAX with CUDA, see requirements/gpu.txt) and npm ci the site assets"
 
 # The project's own package is installed in editable mode, so that every script, in code/ or
 # code/notebooks/, imports the convnets package of this checkout (offline: no build isolation;
