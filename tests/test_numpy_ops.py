@@ -30,7 +30,7 @@ def random_image(rows: int, cols: int, channels: int, seed: int) -> np.ndarray:
 def test_conv2d_matches_keras_with_the_same_weights(rows, cols, c_in, c_out, k, s, padding):
     layer = keras.layers.Conv2D(c_out, kernel_size=k, strides=s, padding=padding, bias_initializer="random_normal")
     images = np.stack([random_image(rows, cols, c_in, seed) for seed in range(3)])
-    expected = np.asarray(layer(images))
+    expected = keras.ops.convert_to_numpy(layer(images))
     kernel, bias = (np.asarray(weight) for weight in layer.get_weights())
     ours = np.stack([conv2d(image, kernel, bias, strides=s, padding=padding) for image in images])
     assert ours.shape == expected.shape
@@ -53,7 +53,7 @@ def test_dilated_conv2d_matches_keras_dilation_rate_with_the_same_weights(rows, 
     layer = keras.layers.Conv2D(c_out, kernel_size=k, dilation_rate=d, padding=padding,
                                 bias_initializer="random_normal")
     images = np.stack([random_image(rows, cols, c_in, seed) for seed in range(3)])
-    expected = np.asarray(layer(images))
+    expected = keras.ops.convert_to_numpy(layer(images))
     kernel, bias = (np.asarray(weight) for weight in layer.get_weights())
     ours = np.stack([dilated_conv2d(image, kernel, bias, dilation=d, padding=padding) for image in images])
     assert ours.shape == expected.shape
@@ -68,7 +68,7 @@ def test_strided_dilated_conv2d_keeps_every_other_output_of_keras_at_stride_1(ro
         keras.layers.Conv2D(c_out, kernel_size=k, strides=2, dilation_rate=d)
     layer = keras.layers.Conv2D(c_out, kernel_size=k, dilation_rate=d, bias_initializer="random_normal")
     image = random_image(rows, cols, c_in, seed=5)
-    expected = np.asarray(layer(image[np.newaxis]))[0, ::2, ::2]
+    expected = keras.ops.convert_to_numpy(layer(image[np.newaxis]))[0, ::2, ::2]
     kernel, bias = (np.asarray(weight) for weight in layer.get_weights())
     np.testing.assert_allclose(dilated_conv2d(image, kernel, bias, dilation=d, strides=2), expected, atol=1e-5)
 
@@ -84,7 +84,7 @@ def test_dilation_1_is_the_ordinary_convolution(rows, cols, c_in, c_out, k, s, p
 def test_max_pool2d_matches_max_pooling2d(rows, cols, c_in, c_out, k, s, padding):  # c_out unused: no weights
     layer = keras.layers.MaxPooling2D(pool_size=k, strides=s, padding=padding)
     images = np.stack([random_image(rows, cols, c_in, seed) for seed in range(3)])
-    expected = np.asarray(layer(images))
+    expected = keras.ops.convert_to_numpy(layer(images))
     ours = np.stack([max_pool2d(image, size=k, strides=s, padding=padding) for image in images])
     assert ours.shape == expected.shape
     np.testing.assert_allclose(ours, expected, atol=1e-5, rtol=0)
@@ -92,7 +92,7 @@ def test_max_pool2d_matches_max_pooling2d(rows, cols, c_in, c_out, k, s, padding
 
 def test_max_pool_stride_defaults_to_its_window():
     image = random_image(26, 26, 32, seed=4)
-    expected = np.asarray(keras.layers.MaxPooling2D(pool_size=2)(image[np.newaxis]))[0]
+    expected = keras.ops.convert_to_numpy(keras.layers.MaxPooling2D(pool_size=2)(image[np.newaxis]))[0]
     assert max_pool2d(image).shape == (13, 13, 32)
     np.testing.assert_allclose(max_pool2d(image), expected, atol=1e-5)
 
@@ -115,7 +115,7 @@ def test_same_padding_of_a_max_pool_never_wins():
 def test_channels_first_conv2d_with_the_transposed_kernel_gives_the_keras_output_transposed():
     layer = keras.layers.Conv2D(4, kernel_size=3, bias_initializer="random_normal")
     image = random_image(6, 5, 3, seed=5)
-    expected = np.asarray(layer(image[np.newaxis]))[0]  # (4, 3, 4): channels last
+    expected = keras.ops.convert_to_numpy(layer(image[np.newaxis]))[0]  # (4, 3, 4): channels last
     kernel, bias = (np.asarray(weight) for weight in layer.get_weights())
     torch_kernel = np.transpose(kernel, (3, 2, 0, 1))  # (k, k, C_in, C_out) -> (C_out, C_in, k, k)
     assert torch_kernel.shape == (4, 3, 3, 3)
@@ -146,7 +146,7 @@ def test_the_convolution_chapters_conv2d_and_relu_match_conv2d_with_its_relu(row
     chapter = convolution_chapter_functions()
     layer = keras.layers.Conv2D(c_out, kernel_size=k, activation="relu", bias_initializer="random_normal")
     image = random_image(rows, cols, c_in, seed=7)
-    expected = np.asarray(layer(image[np.newaxis]))[0]
+    expected = keras.ops.convert_to_numpy(layer(image[np.newaxis]))[0]
     kernel, bias = (np.asarray(weight) for weight in layer.get_weights())
     np.testing.assert_allclose(chapter["relu"](chapter["conv2d"](image, kernel, bias)), expected, atol=1e-5)
     if c_in == c_out == 1:  # the loop works on one 2-D image and one kernel

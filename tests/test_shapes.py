@@ -50,7 +50,7 @@ def test_unknown_padding_is_refused():
 def test_same_padding_matches_keras_border_values(n, k, s):
     # A kernel of ones over an image of ones counts the real (unpadded) pixels under each window.
     layer = keras.layers.Conv2D(1, kernel_size=k, strides=s, padding="same", use_bias=False, kernel_initializer="ones")
-    counts = np.asarray(layer(np.ones((1, n, n, 1), dtype="float32")))[0, :, :, 0]
+    counts = keras.ops.convert_to_numpy(layer(np.ones((1, n, n, 1), dtype="float32")))[0, :, :, 0]
     padded = np.pad(np.ones(n), same_padding(n, k, s))
     per_axis = np.array([padded[i * s:i * s + k].sum() for i in range(output_size(n, k, s, "same"))])
     np.testing.assert_array_equal(counts, np.outer(per_axis, per_axis))
@@ -62,12 +62,12 @@ def test_same_with_stride_2_is_same_padding_then_a_valid_convolution(n, k):
     # The same weights, so any other split of the padding (e.g. symmetric) would change the numbers.
     images = np.random.default_rng(n * 10 + k).normal(size=(2, n, n + 1, 3)).astype("float32")
     same = keras.layers.Conv2D(4, kernel_size=k, strides=2, padding="same", bias_initializer="random_normal")
-    expected = np.asarray(same(images))
+    expected = keras.ops.convert_to_numpy(same(images))
     padded = keras.layers.ZeroPadding2D((same_padding(n, k, 2), same_padding(n + 1, k, 2)))(images)
     valid = keras.layers.Conv2D(4, kernel_size=k, strides=2, padding="valid")
     valid.build(padded.shape)
     valid.set_weights(same.get_weights())
-    np.testing.assert_allclose(np.asarray(valid(padded)), expected, atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(valid(padded)), expected, atol=1e-5)
 
 
 def test_same_with_stride_2_on_28_pixels_pads_nothing_before_and_one_row_after():
@@ -93,7 +93,7 @@ def impulse_reach(windows: list[tuple[int, int]], n: int) -> int:
     stack = keras.Sequential([keras.Input((n, n, 1))] + [
         keras.layers.Conv2D(1, k, strides=s, use_bias=False, kernel_initializer="ones") for k, s in windows])
     impulses = np.eye(n * n, dtype="float32").reshape(n * n, n, n, 1)  # one lit pixel per image
-    reached = np.asarray(stack(impulses))[:, 0, 0, 0].reshape(n, n) > 0
+    reached = keras.ops.convert_to_numpy(stack(impulses))[:, 0, 0, 0].reshape(n, n) > 0
     rows, cols = np.nonzero(reached)
     assert rows.min() == cols.min() == 0 and reached[: rows.max() + 1, : cols.max() + 1].all()
     return int(rows.max()) + 1

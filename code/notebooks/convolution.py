@@ -97,7 +97,7 @@ def relu(x):
 # --8<-- [start:keras]
 x = digit[:, :, np.newaxis]  # (28, 28, 1): one channel
 conv = layers.Conv2D(filters=32, kernel_size=3, activation="relu")
-theirs = np.asarray(conv(x[np.newaxis]))[0]  # Keras works on batches: add a batch axis
+theirs = keras.ops.convert_to_numpy(conv(x[np.newaxis]))[0]  # Keras works on batches: add a batch axis
 kernel, bias = conv.get_weights()  # the 32 kernels in one tensor, and 32 biases
 ours = relu(conv2d(x, kernel, bias))
 print("kernel:", kernel.shape, " bias:", bias.shape)
@@ -115,7 +115,7 @@ print(f"largest difference: {np.abs(ours - theirs).max():.1e}")
 # --8<-- [start:channels]
 maps = theirs  # the first layer's output: 26×26, 32 channels
 conv2 = layers.Conv2D(filters=64, kernel_size=3)  # shaped like our model's second layer
-output = np.asarray(conv2(maps[np.newaxis]))[0]
+output = keras.ops.convert_to_numpy(conv2(maps[np.newaxis]))[0]
 kernel2, bias2 = conv2.get_weights()
 print("input:", maps.shape, " kernel:", kernel2.shape, " output:", output.shape)
 
@@ -168,13 +168,13 @@ print("kernel back to Keras's layout:", np.array_equal(np.transpose(torch_kernel
 # %%
 # --8<-- [start:one_by_one]
 mix = layers.Conv2D(filters=16, kernel_size=1)
-mixed = np.asarray(mix(maps[np.newaxis]))[0]
+mixed = keras.ops.convert_to_numpy(mix(maps[np.newaxis]))[0]
 kernel1, bias1 = mix.get_weights()
 by_hand = maps @ kernel1[0, 0] + bias1  # (26, 26, 32) @ (32, 16): one product per pixel
 dense = layers.Dense(16)
 dense.build((None, 32))
 dense.set_weights([kernel1[0, 0], bias1])
-per_pixel = np.asarray(dense(maps))  # Dense works on the last axis, the channels
+per_pixel = keras.ops.convert_to_numpy(dense(maps))  # Dense works on the last axis, the channels
 print("kernel:", kernel1.shape, " output:", mixed.shape)
 print(f"Conv2D(16, 1) against x @ kernel[0, 0] + bias: {np.abs(mixed - by_hand).max():.1e}")
 print(f"Conv2D(16, 1) against Dense(16) at each pixel: {np.abs(mixed - per_pixel).max():.1e}")

@@ -44,8 +44,8 @@ def digit_at(dy: int = 0, dx: int = 0) -> np.ndarray:
 
 keras.utils.set_random_seed(0)
 conv = layers.Conv2D(filters=32, kernel_size=3, activation="relu")
-centered = np.asarray(conv(digit_at()))[0]  # (38, 38, 32)
-moved = np.asarray(conv(digit_at(3, 3)))[0]
+centered = keras.ops.convert_to_numpy(conv(digit_at()))[0]  # (38, 38, 32)
+moved = keras.ops.convert_to_numpy(conv(digit_at(3, 3)))[0]
 print("feature maps:", centered.shape)
 print("moved map == centered map moved by (3, 3):",
       np.allclose(moved[3:, 3:], centered[:-3, :-3], atol=1e-6))
@@ -80,7 +80,7 @@ print("same values, sorted:", np.allclose(np.sort(first), np.sort(second), atol=
 
 # %%
 # --8<-- [start:pooling]
-one_right = np.asarray(conv(digit_at(0, 1)))[0]
+one_right = keras.ops.convert_to_numpy(conv(digit_at(0, 1)))[0]
 print(f"feature map values unchanged: {unchanged(centered, one_right):.0%}")
 print(f"max-pooled values unchanged:  "
       f"{unchanged(max_pool2d(centered), max_pool2d(one_right)):.0%}")
@@ -149,7 +149,7 @@ for size in (28, 40, 64):
 # --8<-- [start:exercise_pool_shifts]
 pooled = max_pool2d(centered)
 for shift in (1, 2, 3, 4):
-    after = max_pool2d(np.asarray(conv(digit_at(0, shift)))[0])
+    after = max_pool2d(keras.ops.convert_to_numpy(conv(digit_at(0, shift)))[0])
     for moves in sorted({shift // 2, (shift + 1) // 2}):
         same = np.allclose(after[:, moves:], pooled[:, :pooled.shape[1] - moves], atol=1e-6)
         print(f"shift {shift}: pooled map == centered one moved by {moves}: {same}")

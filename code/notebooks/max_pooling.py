@@ -61,9 +61,9 @@ convnet.fit(train_images, train_labels, epochs=5, batch_size=64)
 # %%
 # --8<-- [start:check]
 digit = test_images[1:2]  # one image, with the batch axis in front
-first_maps = np.asarray(convnet.layers[1](digit))[0]  # first Conv2D's output
+first_maps = keras.ops.convert_to_numpy(convnet.layers[1](digit))[0]  # first Conv2D's output
 ours = max_pool2d(first_maps)
-theirs = np.asarray(layers.MaxPooling2D(pool_size=2)(first_maps[np.newaxis]))[0]
+theirs = keras.ops.convert_to_numpy(layers.MaxPooling2D(pool_size=2)(first_maps[np.newaxis]))[0]
 print("feature maps:", first_maps.shape, "-> max pooled:", ours.shape)
 print("equal within 1e-5:", np.allclose(ours, theirs, atol=1e-5))
 # --8<-- [end:check]
@@ -83,6 +83,12 @@ def gradient_of_sum(layer, x: np.ndarray) -> np.ndarray:
         import jax
 
         return np.asarray(jax.grad(lambda v: layer(v).sum())(x))
+    if keras.backend.backend() == "torch":
+        import torch
+
+        x = torch.tensor(x, requires_grad=True)
+        layer(x).sum().backward()
+        return x.grad.numpy()
     import tensorflow as tf
 
     x = tf.constant(x)
@@ -216,7 +222,7 @@ def average_pool2d(image: np.ndarray, size: int = 2) -> np.ndarray:
 
 
 ours = average_pool2d(first_maps)
-theirs = np.asarray(layers.AveragePooling2D(2)(first_maps[np.newaxis]))[0]
+theirs = keras.ops.convert_to_numpy(layers.AveragePooling2D(2)(first_maps[np.newaxis]))[0]
 print("average pooled:", ours.shape)
 print("equal within 1e-5:", np.allclose(ours, theirs, atol=1e-5))
 # --8<-- [end:exercise_average]

@@ -55,8 +55,8 @@ valid = layers.Conv2D(1, 3, padding="valid")
 same.build((1, 5, 5, 1))
 valid.build((1, 7, 7, 1))
 valid.set_weights(same.get_weights())  # the same kernel and bias
-ours = np.asarray(valid(padded[np.newaxis]))  # zeros added by hand, then no padding
-theirs = np.asarray(same(image[np.newaxis]))
+ours = keras.ops.convert_to_numpy(valid(padded[np.newaxis]))  # zeros added by hand, then no padding
+theirs = keras.ops.convert_to_numpy(same(image[np.newaxis]))
 print("output:", tuple(ours.shape[1:]), " same as padding='same':", np.allclose(ours, theirs))
 # --8<-- [end:pad_check]
 
@@ -116,7 +116,7 @@ for k in (3, 5, 7):
 # --8<-- [start:exercise_even]
 ones_layer = layers.Conv2D(1, 4, padding="same", use_bias=False,
                            kernel_initializer="ones")
-counts = np.asarray(ones_layer(np.ones((1, 6, 6, 1), "float32")))[0, :, :, 0]
+counts = keras.ops.convert_to_numpy(ones_layer(np.ones((1, 6, 6, 1), "float32")))[0, :, :, 0]
 print("same_padding(6, 4):", same_padding(6, 4))
 print("pixels of the image under each window (the rest is padding):")
 print(counts.astype(int))

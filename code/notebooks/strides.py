@@ -78,7 +78,7 @@ image = np.random.default_rng(0).normal(size=(28, 28, 3)).astype("float32")
 for strides, padding in [(1, "valid"), (2, "valid"), (2, "same")]:
     layer = layers.Conv2D(8, 3, strides=strides, padding=padding, activation="relu",
                           bias_initializer="random_normal")
-    theirs = np.asarray(layer(image[np.newaxis]))[0]
+    theirs = keras.ops.convert_to_numpy(layer(image[np.newaxis]))[0]
     kernel, bias = layer.get_weights()
     ours = np.maximum(conv2d(image, kernel, bias, strides, padding), 0)  # then the ReLU
     print(f"strides={strides}, padding={padding!r}: {ours.shape},",
@@ -100,13 +100,13 @@ def pad_then_valid(conv: layers.Conv2D, pads: tuple[int, int], images: np.ndarra
     valid_conv = layers.Conv2D(conv.filters, conv.kernel_size, strides=conv.strides, padding="valid")
     valid_conv.build(padded.shape)
     valid_conv.set_weights(conv.get_weights())
-    return np.asarray(valid_conv(padded))
+    return keras.ops.convert_to_numpy(valid_conv(padded))
 
 
 print("same_padding(28, 3, 2):", same_padding(28, 3, 2))
 images = np.random.default_rng(1).normal(size=(2, 28, 28, 3)).astype("float32")
 same_conv = layers.Conv2D(4, 3, strides=2, padding="same", bias_initializer="random_normal")
-expected = np.asarray(same_conv(images))
+expected = keras.ops.convert_to_numpy(same_conv(images))
 for pads in [(0, 1), (1, 1)]:
     result = pad_then_valid(same_conv, pads, images)
     equal = np.allclose(result, expected, atol=1e-5)
@@ -125,7 +125,7 @@ from convnets.numpy_ops import dilated_conv2d
 
 image = np.random.default_rng(0).normal(size=(28, 28, 1)).astype("float32")
 dilated = layers.Conv2D(8, 3, dilation_rate=2, bias_initializer="random_normal")
-theirs = np.asarray(dilated(image[np.newaxis]))[0]
+theirs = keras.ops.convert_to_numpy(dilated(image[np.newaxis]))[0]
 kernel, bias = (np.asarray(weight) for weight in dilated.get_weights())
 ours = dilated_conv2d(image, kernel, bias, dilation=2)
 print("kernel:", kernel.shape, f" parameters: {dilated.count_params()}")
@@ -217,7 +217,7 @@ total = (output_size(n, k, s, "same") - 1) * s + k - n
 print(f"output {output_size(n, k, s, 'same')}, total padding {total}, same_padding: {same_padding(n, k, s)}")
 images = np.random.default_rng(2).normal(size=(2, n, n, 1)).astype("float32")
 same_conv = layers.Conv2D(2, k, strides=s, padding="same")
-expected = np.asarray(same_conv(images))
+expected = keras.ops.convert_to_numpy(same_conv(images))
 for before in range(total + 1):
     pads = (before, total - before)
     equal = np.allclose(pad_then_valid(same_conv, pads, images), expected, atol=1e-5)
