@@ -25,7 +25,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from convnets.cli import OneLineParser, fail, local_mnist_or_fail, positive_int
+from convnets.cli import TEST_IMAGES, TRAINING_IMAGES, OneLineParser, fail, local_mnist_or_fail, positive_int
 from convnets.devices import prepare_environment
 from convnets.framework_logs import framework_logs
 from convnets.paths import LOGS_DIR, SNAPS_DIR
@@ -59,12 +59,13 @@ def main(argv: list[str] | None = None) -> int:
         with framework_logs(LOGS_DIR / f"backend_experiment-{args.one}.log", args.verbose):
             print(json.dumps(train_once(args)))
         return 0
+    arguments = sys.argv[1:] if argv is None else argv
     started, start = datetime.now(timezone.utc), time.perf_counter()
-    results = [train_in_a_child(backend, argv if argv is not None else sys.argv[1:]) for backend in args.backends]
+    results = [train_in_a_child(backend, arguments) for backend in args.backends]
     for result in results:
         print(f"{result['backend_version']}: test accuracy {result['test_accuracy']:.4f}, "
               f"fit {result['fit_seconds']:.1f} s ({', '.join(f'{s:.1f}' for s in result['epoch_seconds'])} s per epoch)")
-    write_record(args, argv, started, time.perf_counter() - start, results)
+    write_record(args, arguments, started, time.perf_counter() - start, results)
     print(f"Wrote {args.output}")
     return 0
 
@@ -108,17 +109,17 @@ def train_once(args: argparse.Namespace) -> dict:
             "epoch_seconds": [round(seconds, 2) for seconds in clock.epoch_seconds]}
 
 
-def write_record(args: argparse.Namespace, argv: list[str] | None, started: datetime, seconds: float,
+def write_record(args: argparse.Namespace, arguments: list[str], started: datetime, seconds: float,
                  results: list[dict]) -> None:
     """The experiment's record: its command, settings, machine, timing and one result per backend."""
     from convnets.benchmark.machine import summary_line
     from convnets.run_files import write_json
 
-    arguments = sys.argv[1:] if argv is None else argv
     write_json(args.output, {
         "command": shlex.join(["python", "code/backend_experiment.py", *arguments]),
         "settings": {"model": "convnet", "optimizer": "rmsprop", "batch_size": BATCH_SIZE, "epochs": args.epochs,
-                     "training_images": args.limit or 60_000, "test_images": args.test_limit or 10_000,
+                     "training_images": args.limit or TRAINING_IMAGES,
+                     "test_images": args.test_limit or TEST_IMAGES,
                      "seed": SEED},
         "machine": summary_line(),
         "platform": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
