@@ -4,25 +4,28 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 FLAVOR := $(if $(GPU),gpu,cpu)
 STAMP  := $(VENV)/.installed-$(FLAVOR)
+TORCH_STAMP := $(VENV)/.installed-torch
 NODE_STAMP := node_modules/.installed
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: setup data test test-quick test-jax backend-experiment js-fixtures test-full outputs train bench figures pooling-experiment pooling-experiment-cpu translation-experiment serve build clean help
+.PHONY: setup data test test-quick test-jax test-torch backend-experiment js-fixtures test-full outputs train bench figures export pooling-experiment pooling-experiment-cpu translation-experiment serve build clean help
 help:
 	@echo "make serve   build the site and serve it on http://$(HOST)"
 	@echo "make test    run the whole test suite (offline): pytest, then npm test"
 	@echo "make test-quick  the tests that need no training, site build or browser, in about a minute"
 	@echo "make test-jax  the chapters, a train.py run, the from-scratch checks and the playground on Keras's JAX backend"
+	@echo "make test-torch  the same on Keras's PyTorch backend (installs PyTorch's CPU build first)"
 	@echo "make js-fixtures  write the Keras fixtures that npm test checks the page modules against (build/js-fixtures/)"
 	@echo "make test-full  the suite plus the full-length experiments it shortens"
 	@echo "make outputs rerun the docs pages and rewrite the shown outputs that changed (ALL=1, PAGES=...)"
 	@echo "make train   train the book's convnet with the book's recipe"
 	@echo "make bench   the headline, about 15 minutes: the book's code, train.py and the fast recipe, 5 seeds (ARGS=--all: and the probes, batch-size curve and pipelines; ARGS=--search: the validation search)"
 	@echo "make figures regenerate every figure of the site in snaps/, and the playground's exported convnet"
+	@echo "make export MODEL=path/to/model.keras OUT=folder  export your own saved model for the playground's Load your own model (OUT default: runs/export)"
 	@echo "make pooling-experiment  the pooling experiment on all the images, 10 seeds (replaces the stored 3-seed run in snaps/pooling_experiment.json; GPU=1 ARGS=--device gpu)"
 	@echo "make pooling-experiment-cpu  its CPU-sized version, 20 seeds (snaps/pooling_experiment_cpu.json)"
 	@echo "make translation-experiment  rerun the translation experiment in full (snaps/translation_experiment.json)"
-	@echo "make backend-experiment  the first chapter's convnet trained on TensorFlow, then JAX (snaps/backends.json)"
+	@echo "make backend-experiment  the first chapter's convnet trained on TensorFlow, then JAX, then PyTorch (snaps/backends.json)"
 	@echo "make data    provision MNIST offline into data/mnist.npz"
 	@echo "make setup   create .venv with the pinned packages, TensorFlow and JAX for the CPU (GPU=1: TensorFlow with CUDA; JAX with CUDA, see requirements/gpu.txt) and npm ci the site assets"
 
@@ -36,6 +39,11 @@ $(STAMP): requirements/base.txt requirements/$(FLAVOR).txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements/$(FLAVOR).txt
 	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	rm -f $(VENV)/.installed-*
+	touch $@
+
+# PyTorch is for make test-torch only: the chapters need one backend, and the set-up installs TensorFlow and JAX.
+$(TORCH_STAMP): requirements/torch.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements/torch.txt
 	touch $@
 
 # The site's browser assets (MathJax, and axe-core for the tests) come from npm, pinned by package-lock.json.
@@ -62,6 +70,12 @@ bench: data
 figures: data
 	$(PY) code/make_figures.py $(ARGS)
 
+# A saved Keras model as the playground's manifest and weights file (convnets-export), for its "Load your own model".
+OUT ?= runs/export
+export: setup
+	@test -n "$(MODEL)" || { echo "make export: name the saved model, MODEL=path/to/model.keras"; exit 2; }
+	$(VENV)/bin/convnets-export "$(MODEL)" "$(OUT)"
+
 # The pooling experiment in full: four models, the book's 5 epochs, 10 seeds each (minutes on a GPU,
 # many hours on a CPU). The CPU-sized version: a sixth of the images, 3 epochs, 20 seeds (about an hour on 2 cores).
 pooling-experiment: data
@@ -76,9 +90,9 @@ pooling-experiment-cpu: data
 translation-experiment: data
 	$(PY) code/translation_experiment.py --epochs 2 --seeds 3 $(ARGS)
 
-# The first chapter's convnet, as its page trains it, on TensorFlow and then on JAX: the test accuracy and the
-# training time of each, for the chapter's note on backends (about 7 minutes on a 2-core CPU).
-backend-experiment: data
+# The first chapter's convnet, as its page trains it, on TensorFlow, then JAX, then PyTorch: the test accuracy and
+# the training time of each, for the chapter's note on backends (about 10 minutes on a 2-core CPU).
+backend-experiment: data $(TORCH_STAMP)
 	$(PY) code/backend_experiment.py $(ARGS)
 
 build: setup
@@ -101,18 +115,20 @@ test-quick: data
 	$(PY) -m pytest -m "$(QUICK)" $(PYTEST_ARGS)
 	npm test
 
-# Keras on JAX (CI runs it after make test): the six chapters' blocks with their outputs compared, a short train.py
-# run and its one-line errors, the from-scratch checks against Keras and the playground's forward pass (the tests
-# marked `backends`). The models train again, on JAX: the cache keys on the backend. The first chapter's two train in
-# a second process from the start (tests/warm_cache.py) while what does not need them runs: the chapters that train
-# their own, the checks, then the two chapters that load them (tests/conftest.py puts the tests that do last).
+# Keras on JAX and on PyTorch (CI runs both after make test): the six chapters' blocks with their outputs compared,
+# a short train.py run and its one-line errors, the from-scratch checks against Keras and the playground's forward
+# pass (the tests marked `backends`). The models train again on each: the cache keys on the backend. The first
+# chapter's two train in a second process from the start (tests/warm_cache.py) while what does not need them runs:
+# the chapters that train their own, the checks, then the two chapters that load them (tests/conftest.py puts the
+# tests that do last).
 OWN_MODELS := docs/convolution.md docs/padding.md docs/strides.md docs/invariance.md
 SHARED_MODELS := docs/max-pooling.md docs/first-convnet.md
-test-jax: data
-	KERAS_BACKEND=jax $(PY) -m pytest -m "backends or page" $(OWN_MODELS) tests $(SHARED_MODELS) $(PYTEST_ARGS)
+test-jax test-torch: test-%: data
+	KERAS_BACKEND=$* $(PY) -m pytest -m "backends or page" $(OWN_MODELS) tests $(SHARED_MODELS) $(PYTEST_ARGS)
+test-torch: $(TORCH_STAMP)
 
 js-fixtures: data
-	$(PY) -m pytest -q -m "not slow" tests/test_explorer.py tests/test_playground.py
+	$(PY) -m pytest -q -m "not slow" tests/test_explorer.py tests/test_playground.py tests/test_unit_arithmetic.py
 
 # The whole suite, plus the full-length experiments that the default run shortens or skips.
 test-full: data

@@ -7,7 +7,7 @@ images, then the 10,000 test images. The record (snaps/backends.json by default)
 the device line, the test accuracy, the fit's seconds and each epoch's (the first includes compiling).
 
 examples:
-    python code/backend_experiment.py                            # TensorFlow, then JAX
+    python code/backend_experiment.py                            # TensorFlow, then JAX, then PyTorch
     python code/backend_experiment.py --backends jax             # JAX only, into a record of its own
     python code/backend_experiment.py --limit 600 --epochs 1 --test-limit 500 --output /tmp/b.json   # a quick check
 """
@@ -30,7 +30,7 @@ from convnets.devices import prepare_environment
 from convnets.framework_logs import framework_logs
 from convnets.paths import LOGS_DIR, SNAPS_DIR
 
-BACKENDS = ("tensorflow", "jax")  # the backends the site verifies, in the order they train
+BACKENDS = ("tensorflow", "jax", "torch")  # the backends the site verifies, in the order they train
 DEFAULT_OUTPUT = SNAPS_DIR / "backends.json"
 EPOCHS, BATCH_SIZE, SEED = 5, 64, 1  # the first chapter's fit, and the seed every run of the project starts from
 
@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = OneLineParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2],
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS),
-                        help="the Keras backends to train on, in order (default: tensorflow jax)")
+                        help="the Keras backends to train on, in order (default: tensorflow jax torch)")
     parser.add_argument("--epochs", type=positive_int, default=EPOCHS, help=f"epochs (default: {EPOCHS})")
     parser.add_limit_option()
     parser.add_test_limit_option()

@@ -83,7 +83,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker("site")
         if any(reaches(function, TRAINING | SCRIPTS) for function in (item.function, *given)):
             item.add_marker("slow")
-    if "backends" in (config.option.markexpr or ""):  # make test-jax: the rest runs while the warm-up trains them
+    if "backends" in (config.option.markexpr or ""):  # make test-jax, test-torch: the rest runs while the warm-up trains them
         items.sort(key=lambda item: item in shared)
 
 
@@ -102,9 +102,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """In the default run (`make test`) and the backend's (`make test-jax`), train the models that many tests share in a
-    second process from the start: a test that needs one waits on its cache entry's lock for what is left, then
-    loads it."""
+    """In the default run (`make test`) and the backends' (`make test-jax`, `make test-torch`), train the models that
+    many tests share in a second process from the start: a test that needs one waits on its cache entry's lock for
+    what is left, then loads it."""
     config = session.config
     whole_run = (config.args_source == pytest.Config.ArgsSource.TESTPATHS
                  or "backends" in (config.option.markexpr or ""))

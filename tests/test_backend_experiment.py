@@ -9,13 +9,14 @@ from helpers import ROOT, assert_one_line_error, assert_quiet, run_script, witho
 from backend_experiment import BACKENDS, BATCH_SIZE, EPOCHS  # code/backend_experiment.py
 
 
-def test_a_short_run_trains_on_each_backend_in_turn_and_records_which(tmp_path):
+def test_a_short_run_trains_on_each_backend_it_names_in_turn_and_records_which(tmp_path):
     output = tmp_path / "backends.json"
-    result = run_script("backend_experiment.py", "--limit", "640", "--epochs", "2", "--test-limit", "500",
-                        "--output", str(output))
+    backends = ["jax", "tensorflow"]  # the two that make setup installs (make test-torch installs PyTorch)
+    result = run_script("backend_experiment.py", "--backends", *backends, "--limit", "640", "--epochs", "2",
+                        "--test-limit", "500", "--output", str(output))
     assert_quiet(result)
     record = json.loads(output.read_text())
-    assert [row["backend"] for row in record["results"]] == list(BACKENDS)
+    assert [row["backend"] for row in record["results"]] == backends
     assert record["settings"] | {"training_images": 640, "test_images": 500, "epochs": 2} == record["settings"]
     for row in record["results"]:
         assert row["backend_version"].startswith(row["backend"] + " ") and f"{row['backend_version']} backend" in row["device"]
@@ -33,7 +34,7 @@ def test_a_backend_that_cannot_load_is_a_one_line_error_and_no_record(tmp_path):
     assert not output.exists()
 
 
-def test_the_stored_record_has_both_backends_with_the_first_chapters_settings():
+def test_the_stored_record_has_every_verified_backend_with_the_first_chapters_settings():
     chapter = (ROOT / "code" / "notebooks" / "first_convnet.py").read_text()
     assert f'model.compile(optimizer="rmsprop"' in chapter
     assert f"model.fit(train_images, train_labels, epochs={EPOCHS}, batch_size={BATCH_SIZE})" in chapter

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import pytest
 
+from backend_experiment import BACKENDS  # code/backend_experiment.py: the backends, in the note's order
 import bench  # code/bench.py, whose batch-size curve the benchmark page describes
 import playground_fixture
 from convnets.benchmark import search
@@ -156,6 +157,12 @@ def backend_epochs(backend: str) -> list[float]:
     return backend_run(backend)["epoch_seconds"][1:]
 
 
+def slower_than_tensorflow(backend: str) -> bool:
+    """Every epoch after the first (which compiles) took longer on `backend` than every one on TensorFlow."""
+    return (unpaired_difference(backend_epochs(backend), backend_epochs("tensorflow")).low > 0
+            and min(backend_epochs(backend)) > max(backend_epochs("tensorflow")))
+
+
 def notebook_match(name: str, pattern: str) -> str:
     """The first group of `pattern` in code/notebooks/NAME.py: a number its code uses, as written there."""
     found = re.search(pattern, (ROOT / "code" / "notebooks" / f"{name}.py").read_text(encoding="utf-8"))
@@ -283,14 +290,15 @@ CLAIMS: list[Claim] = [
     Claim(FIRST, "the dense baseline ({} against {} test accuracy)",
           lambda: (measured_accuracy("convnet"), measured_accuracy("dense")), fmt="{:.1%}", tolerance=ACCURACY),
     Claim(FIRST, "(5·5·3 + 1)·16 = {}", lambda: conv_params(16, 5, 3)),
-    Claim(FIRST, "with Keras {} on TensorFlow {} and JAX {}",
+    Claim(FIRST, "with Keras {} on TensorFlow {}, JAX {} and PyTorch {}",  # PyTorch's version without its "+cpu"
           lambda: (snapshot("backends.json")["results"][0]["keras"],
-                   *(backend_run(name)["backend_version"].split()[1] for name in ("tensorflow", "jax"))), fmt="{}"),
-    Claim(FIRST, "reached a test accuracy of {} on TensorFlow and {} on JAX",
-          lambda: tuple(backend_run(name)["test_accuracy"] for name in ("tensorflow", "jax")), fmt="{:.3f}"),
-    Claim(FIRST, "Its five epochs took {} s on TensorFlow and {} s on JAX, about {} times as long",
-          lambda: (lambda tf, jax: (round(tf), round(jax), round(jax / tf, 1)))(
-              *(backend_run(name)["fit_seconds"] for name in ("tensorflow", "jax"))), fmt="{:g}"),
+                   *(backend_run(name)["backend_version"].split()[1].split("+")[0] for name in BACKENDS)), fmt="{}"),
+    Claim(FIRST, "reached a test accuracy of {} on TensorFlow, {} on JAX and {} on PyTorch",
+          lambda: tuple(backend_run(name)["test_accuracy"] for name in BACKENDS), fmt="{:.3f}"),
+    Claim(FIRST, "Its five epochs took {} s on TensorFlow, {} s on JAX, about {} times as long, and {} s on PyTorch, "
+          "about {} times as long",
+          lambda: (lambda tf, jax, torch: (round(tf), round(jax), round(jax / tf, 1), round(torch), round(torch / tf, 1)))(
+              *(backend_run(name)["fit_seconds"] for name in BACKENDS)), fmt="{:g}"),
     Claim(FIRST, "The first map is {}×{} instead of {}×{}",
           lambda: (*shape("first-5x5", 1)[:2], *shape("convnet", 1)[:2])),
     Claim(FIRST, "the last map is {}×{}×{} again, so `Flatten` still gives {} values",
@@ -616,9 +624,8 @@ COMPARISONS: dict[tuple[str, str], Callable[[], bool]] = {
     (CONV, "The convnet of the [previous chapter](first-convnet.md) beat a dense network"): convnet_beats_dense,
     (FIRST, "Why does the convnet generalize so much better?"): convnet_beats_dense,
     (FIRST, "On MNIST the small convnet beats the dense baseline"): convnet_beats_dense,
-    (FIRST, "s on JAX, about"):  # every epoch after the first, which compiles, took longer on JAX
-        lambda: unpaired_difference(backend_epochs("jax"), backend_epochs("tensorflow")).low > 0
-        and min(backend_epochs("jax")) > max(backend_epochs("tensorflow")),
+    (FIRST, "s on JAX, about"): lambda: slower_than_tensorflow("jax"),
+    (FIRST, "s on PyTorch, about"): lambda: slower_than_tensorflow("torch"),
     (FIRST, "The convnet makes fewer than half as many mistakes"):
         lambda: convnet_beats_dense() and 1 - measured_accuracy("convnet") < (1 - measured_accuracy("dense")) / 2,
     (FIRST, "The convnet does better, and by more than on the full training set"): subset_gap_exceeds_full,

@@ -91,7 +91,7 @@ def venv(wheel, tmp_path_factory) -> Path:
     return home
 
 
-def test_the_wheel_holds_the_package_the_command_and_the_experiment_results(wheel):
+def test_the_wheel_holds_the_package_its_commands_and_the_experiment_results(wheel):
     import zipfile
 
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -101,7 +101,8 @@ def test_the_wheel_holds_the_package_the_command_and_the_experiment_results(whee
     assert {"convnets/snaps/pooling_experiment.json", "convnets/snaps/pooling_experiment_cpu.json",
             "convnets/snaps/translation_experiment.json"} <= names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "convnets-data = convnets.data_command:main" in entry_points
+    assert {"convnets-data = convnets.data_command:main",
+            "convnets-export = convnets.export_command:main"} <= set(entry_points.splitlines())
 
 
 def test_installed_package_is_imported_from_the_environment_not_the_checkout(venv, tmp_path):

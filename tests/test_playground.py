@@ -2,8 +2,9 @@
 weights, the files the site serves are whole and score the accuracy they record, and the page's JavaScript
 forward pass (docs/javascripts/convnet.mjs) matches Keras on every layer of 256 test digits under Node: `npm test`
 for the published export, from the Keras reference written here into build/js-fixtures/, and `node --test` run
-here for the cached model's export. Chromium checks the same module again on the live page
-(test_playground_browser.py)."""
+here for the cached model's export; and on 50 digits of three architectures exported as a reader's own models
+(the book's convnet, one with "same" padding and stride-2 convolutions, one ending in global average pooling).
+Chromium checks the same module again on the live page (test_playground_browser.py)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,19 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from convnets.export import FIRST_DIGITS, ExportError, export_convnet, read_export
 from helpers import ROOT
-from playground_fixture import CHECKED_DIGITS, FIXTURE_ENV, JS_FIXTURE, PUBLISHED, build, layer_outputs, \
-    published_model, write_set
+from playground_fixture import ARCHITECTURE_DIGITS, ARCHITECTURES, CHECKED_DIGITS, FIXTURE_ENV, JS_FIXTURE, PUBLISHED, build, \
+    export_architectures, layer_outputs, published_model, write_set
 
 REPORT = ROOT / "build" / "playground-keras-report.json"
 NODE_TEST = "tests/js/convnet.test.mjs"
+SETS_TEST = "every layer of every export matches Keras"  # the Node test of the fixture's sets (the book's convnet)
 NODE_HINT = "node is not on PATH: install Node 20 (https://nodejs.org/) to check the playground's JavaScript"
 
 
@@ -37,7 +40,8 @@ def run_node(fixture) -> subprocess.CompletedProcess:
     node = shutil.which("node")
     assert node, NODE_HINT
     env = dict(os.environ, **{FIXTURE_ENV: str(fixture)})
-    return subprocess.run([node, "--test", NODE_TEST], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([node, "--test", f"--test-name-pattern={SETS_TEST}", NODE_TEST], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_export_holds_every_weight_of_the_cached_model_in_layer_order(cached, mnist, tmp_path):
@@ -108,17 +112,17 @@ def test_reading_the_export_refuses_a_file_cut_short_changed_or_missing(publishe
 
 
 @pytest.mark.parametrize("layer, message", [
-    ("same", r"layer same_conv \(Conv2D\): the playground cannot run padding 'same'"),
-    ("average", r"layer average: the playground cannot run AveragePooling2D layers"),
+    ("dilated", r"layer dilated \(Conv2D\): dilation rate \(2, 2\): the playground runs convolutions without dilation"),
+    ("norm", r"layer norm \(BatchNormalization\): the playground cannot run this type of layer"),
 ])
 def test_export_refuses_a_layer_the_page_cannot_run_and_writes_nothing(mnist, tmp_path, layer, message):
     import keras
 
     inputs = keras.Input(shape=(28, 28, 1))
-    if layer == "same":
-        x = keras.layers.Conv2D(4, 3, padding="same", name="same_conv")(inputs)
+    if layer == "dilated":
+        x = keras.layers.Conv2D(4, 3, dilation_rate=2, name="dilated")(inputs)
     else:
-        x = keras.layers.AveragePooling2D(2, name="average")(inputs)
+        x = keras.layers.BatchNormalization(name="norm")(inputs)
     outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(x))
     record = {"settings": {"model": "toy"}, "recipe": {"name": "book", "epochs": 1}, "keras": "3", "test_accuracy": 0.1}
     with pytest.raises(ExportError, match=message):
@@ -137,17 +141,48 @@ def test_make_figures_writes_the_playground_files(tmp_path):
 
 
 @pytest.mark.backends
-def test_keras_reference_for_npm_test_holds_every_layer_of_the_published_export(mnist):
+def test_keras_reference_for_npm_test_holds_every_layer_of_the_published_export_and_the_three_architectures(mnist):
     """Writes build/js-fixtures/playground/: `npm test` checks the page's forward pass against it."""
+    import keras
+
     shutil.rmtree(JS_FIXTURE, ignore_errors=True)
     JS_FIXTURE.mkdir(parents=True)
-    fixture = json.loads(build(JS_FIXTURE, mnist, sets=("published",)).read_text())
+    fixture = json.loads(build(JS_FIXTURE, mnist, sets=("published",), architectures=True).read_text())
     manifest = json.loads(PUBLISHED.read_text())
     (published,) = fixture["sets"]
     assert [layer["shape"] for layer in published["layers"]] == [layer["output_shape"] for layer in manifest["layers"]]
-    values = sum(int(np.prod(layer["shape"])) for layer in published["layers"])
-    assert (JS_FIXTURE / "published" / "reference.bin").stat().st_size == 4 * CHECKED_DIGITS * values
     assert published["predicted"][:FIRST_DIGITS] == manifest["digits"]["predicted"][:FIRST_DIGITS]
+    assert [entry["name"] for entry in fixture["architectures"]] == list(ARCHITECTURES)
+    for entry in [published, *fixture["architectures"]]:
+        exported = json.loads(Path(entry["manifest"]).read_text())
+        assert [layer["shape"] for layer in entry["layers"]] == [layer["output_shape"] for layer in exported["layers"]]
+        assert [layer["name"] for layer in entry["layers"] if "pre_offset" in layer] == \
+            [layer["name"] for layer in exported["layers"] if layer["type"] in ("Conv2D", "Dense")]
+        values = sum(int(np.prod(layer["shape"])) * (1 + ("pre_offset" in layer)) for layer in entry["layers"])
+        assert Path(entry["reference"]).stat().st_size == 4 * entry["count"] * values
+    assert [entry["count"] for entry in fixture["architectures"]] == [ARCHITECTURE_DIGITS] * 3
+    book = keras.saving.load_model(Path(fixture["architectures"][0]["manifest"]).with_suffix(".keras"))
+    assert all(np.array_equal(a, b) for a, b in zip(book.get_weights(), published_model().get_weights()))
+
+
+def test_the_architectures_are_exported_as_the_command_would_with_their_padding_strides_and_pooling(mnist, tmp_path):
+    import keras
+
+    manifests = export_architectures(tmp_path, mnist)
+    assert list(manifests) == list(ARCHITECTURES)
+    for name, path in manifests.items():
+        manifest, weights, digits = read_export(path)
+        model = keras.saving.load_model(path.with_suffix(".keras"))
+        assert digits is None and "digits" not in manifest
+        assert len(weights) == len(model.get_weights())
+        assert all(np.array_equal(ours, theirs) for ours, theirs in zip(weights, model.get_weights()))
+        assert sorted(p.name for p in path.parent.iterdir()) == [f"{name}.json", f"{name}.keras", f"{name}.weights.bin"]
+    layers = lambda name: json.loads(manifests[name].read_text())["layers"]  # noqa: E731
+    strided = [layer for layer in layers("same-stride2") if layer["type"] == "Conv2D" and layer["strides"] == [2, 2]]
+    assert len(strided) >= 2 and all(layer["padding"] == "same" for layer in strided)
+    assert not any("Pooling" in layer["type"] for layer in layers("same-stride2"))
+    kinds = [layer["type"] for layer in layers("global-average")]
+    assert kinds[-2:] == ["GlobalAveragePooling2D", "Dense"] and "AveragePooling2D" in kinds
 
 
 @pytest.mark.slow

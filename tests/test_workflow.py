@@ -22,9 +22,9 @@ def commands(job: str) -> list[str]:
     return [step["run"].strip() for step in workflow()["jobs"][job]["steps"] if "run" in step]
 
 
-def test_pull_requests_run_the_readme_test_commands_on_both_backends():
+def test_pull_requests_run_the_readme_test_commands_on_every_verified_backend():
     assert workflow()["jobs"]["test"]["if"] == "github.event_name == 'pull_request'"
-    assert commands("test") == ["make test", "make test-jax"]
+    assert commands("test") == ["make test", "make test-jax", "make test-torch"]
 
 
 def test_pushes_to_main_build_strictly_and_deploy_to_pages():

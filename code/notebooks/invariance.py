@@ -94,7 +94,7 @@ print(f"max-pooled values unchanged:  "
 # %%
 # --8<-- [start:global_average]
 gap = layers.GlobalAveragePooling2D()
-print("GlobalAveragePooling2D:", gap(centered[np.newaxis]).shape)
+print("GlobalAveragePooling2D:", tuple(gap(centered[np.newaxis]).shape))
 print("same as the mean over rows and columns:",
       np.allclose(gap(centered[np.newaxis])[0], centered.mean(axis=(0, 1)), atol=1e-6))
 print("same for the moved digit:",
