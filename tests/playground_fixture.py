@@ -199,7 +199,8 @@ def build(folder: Path, mnist, cached_model=None, cached_record=None, sets: tupl
     if architectures:
         import keras
 
-        for name, manifest in export_architectures(folder / "architectures", mnist).items():
+        for name, session_manifest in session_architectures().items():
+            manifest = Path(shutil.copytree(session_manifest.parent, folder / "architectures" / name)) / session_manifest.name
             saved = keras.saving.load_model(manifest.with_suffix(".keras"))
             entry = write_set(manifest.parent, name, manifest, saved, inputs[:ARCHITECTURE_DIGITS])
             entry["receptive_fields"] = receptive_fields([window[1:] for window in window_layers(saved)])
@@ -224,13 +225,26 @@ def build(folder: Path, mnist, cached_model=None, cached_record=None, sets: tupl
 
 @functools.cache
 def session_fixture() -> Path:
-    """The fixture, built once per test session in a temporary folder."""
+    """The fixture, with the architectures, built once per test session in a temporary folder."""
     from convnets.named_runs import trained
     from convnets.data import LOCAL_FILE, read_npz
 
-    folder = Path(tempfile.mkdtemp(prefix="playground-fixture-"))
+    return build(session_folder("playground-fixture-"), read_npz(LOCAL_FILE), *trained("convnet"), architectures=True)
+
+
+@functools.cache
+def session_architectures() -> dict[str, Path]:
+    """The architectures, trained and exported once per test session (name → manifest): `build` copies them."""
+    from convnets.data import LOCAL_FILE, read_npz
+
+    return export_architectures(session_folder("playground-architectures-"), read_npz(LOCAL_FILE))
+
+
+def session_folder(prefix: str) -> Path:
+    """A temporary folder, removed when the test session ends."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    return build(folder, read_npz(LOCAL_FILE), *trained("convnet"))
+    return folder
 
 
 def relative_url(fixture: Path, path: str) -> str:

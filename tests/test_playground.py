@@ -20,7 +20,7 @@ import pytest
 from convnets.export import FIRST_DIGITS, ExportError, export_convnet, read_export
 from helpers import ROOT
 from playground_fixture import ARCHITECTURE_DIGITS, ARCHITECTURES, CHECKED_DIGITS, FIXTURE_ENV, JS_FIXTURE, PUBLISHED, build, \
-    export_architectures, layer_outputs, published_model, write_set
+    layer_outputs, published_model, session_architectures, write_set
 
 REPORT = ROOT / "build" / "playground-keras-report.json"
 NODE_TEST = "tests/js/convnet.test.mjs"
@@ -165,10 +165,10 @@ def test_keras_reference_for_npm_test_holds_every_layer_of_the_published_export_
     assert all(np.array_equal(a, b) for a, b in zip(book.get_weights(), published_model().get_weights()))
 
 
-def test_the_architectures_are_exported_as_the_command_would_with_their_padding_strides_and_pooling(mnist, tmp_path):
+def test_the_architectures_are_exported_as_the_command_would_with_their_padding_strides_and_pooling():
     import keras
 
-    manifests = export_architectures(tmp_path, mnist)
+    manifests = session_architectures()
     assert list(manifests) == list(ARCHITECTURES)
     for name, path in manifests.items():
         manifest, weights, digits = read_export(path)

@@ -24,8 +24,8 @@ from playwright.sync_api import Page
 from browser.page import DESKTOP, PHONE, dataset, overflow, serious_violations, toggle_palette, write_report
 from browser.server import serve
 from helpers import ROOT
-from playground_fixture import LAYER_TOLERANCE, PROBABILITY_TOLERANCE, PUBLISHED, export_architectures, layer_outputs, \
-    model_layers, published_model, relative_url, session_fixture
+from playground_fixture import LAYER_TOLERANCE, PROBABILITY_TOLERANCE, PUBLISHED, layer_outputs, model_layers, \
+    published_model, relative_url, session_architectures, session_fixture
 from site_build import CONFIG, site_url_path
 
 WIDGET = ".convnet-playground"
@@ -44,7 +44,8 @@ report: dict = {}
 # fixture set: the largest difference per layer over all digits, and the predicted classes.
 CHECK_JS = """async ([moduleUrl, set]) => {
   const m = await import(moduleUrl);
-  const { net } = await m.loadConvnet(set.manifest);
+  const file = async ([url, name]) => new File([await (await fetch(url)).blob()], name);
+  const net = set.files ? await m.readModelFiles(await Promise.all(set.files.map(file))) : (await m.loadConvnet(set.manifest)).net;
   const floats = async (url) => new Float32Array(await (await fetch(url)).arrayBuffer());
   const [inputs, reference] = await Promise.all([floats(set.inputs), floats(set.reference)]);
   const worst = set.layers.map(() => 0), classes = [];
@@ -173,17 +174,22 @@ def keras_receptive_fields() -> list[tuple[int, int]]:
     return list(zip(receptive_fields(windows), jumps))
 
 
-def test_the_live_pages_forward_pass_matches_keras_on_every_layer(open_tab, site_url):
-    fixture_dir = session_fixture().parent
-    fixture = json.loads((fixture_dir / "fixture.json").read_text())
+def test_the_live_pages_forward_pass_matches_keras_on_every_layer_of_the_books_model_and_each_architecture(
+        open_tab, site_url):
+    fixture_path = session_fixture()
+    fixture = json.loads(fixture_path.read_text())
     tab = open_tab(routes={"**/_check/**": lambda route: route.fulfill(
-        path=str(fixture_dir / route.request.url.split("/_check/", 1)[1]))})
-    check = urljoin(site_url, "_check/")
+        path=str(fixture_path.parent / route.request.url.split("/_check/", 1)[1]))})
+    url = lambda path: urljoin(site_url, "_check/" + relative_url(fixture_path, str(path)))  # noqa: E731
     report["keras"] = {}
-    for entry in fixture["sets"]:
-        folder = urljoin(check, relative_url(fixture_dir / "fixture.json", str(Path(entry["manifest"]).parent)) + "/")
-        set_ = {"manifest": urljoin(folder, "convnet.json"), "reference": urljoin(folder, "reference.bin"),
-                "inputs": urljoin(check, "inputs.bin"), "count": fixture["count"], "layers": entry["layers"]}
+    for entry in fixture["sets"] + fixture["architectures"]:
+        manifest_path = Path(entry["manifest"])
+        set_ = {"reference": url(entry["reference"]), "inputs": url(fixture["inputs"]),
+                "count": entry["count"], "layers": entry["layers"]}
+        if entry in fixture["architectures"]:  # read from the reader's two files, as the page's file input does
+            set_["files"] = [[url(path), path.name] for path in export_files(manifest_path)]
+        else:
+            set_["manifest"] = url(manifest_path)
         result = tab.evaluate(CHECK_JS, [urljoin(site_url, "javascripts/convnet.mjs"), set_])
         worst = dict(zip([layer["name"] for layer in entry["layers"]], result["worst"]))
         report["keras"][entry["name"]] = worst
@@ -191,7 +197,7 @@ def test_the_live_pages_forward_pass_matches_keras_on_every_layer(open_tab, site
         assert max(layers) <= LAYER_TOLERANCE, f"{entry['name']}: {worst}"
         assert probabilities <= PROBABILITY_TOLERANCE, f"{entry['name']}: {worst}"
         assert result["classes"] == entry["predicted"], f"{entry['name']}: classes differ from Keras's"
-        assert fixture["count"] >= 200
+    assert fixture["count"] >= 200 and [entry["count"] for entry in fixture["architectures"]] == [50] * 3
 
 
 @pytest.mark.parametrize("digit", sorted(DIGITS))
@@ -800,11 +806,9 @@ def test_every_bad_export_gets_one_sentence_and_the_books_model_stays(open_tab, 
 
 
 @pytest.fixture(scope="module")
-def architectures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def architectures() -> dict[str, Path]:
     """The exported architectures of playground_fixture (name → manifest), with their Keras files beside."""
-    from convnets.data import LOCAL_FILE, read_npz
-
-    return export_architectures(tmp_path_factory.mktemp("architectures"), read_npz(LOCAL_FILE))
+    return session_architectures()
 
 
 def export_files(manifest_path: Path) -> list[Path]:
