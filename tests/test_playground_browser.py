@@ -60,10 +60,14 @@ CHECK_JS = """async ([moduleUrl, set]) => {
   return { worst, classes };
 }"""
 
-# The median and 90th percentile of one forward pass, all feature maps kept, after a warm-up.
-SPEED_JS = """async ([moduleUrl, manifestUrl]) => {
+# The median and 90th percentile of one forward pass, all feature maps kept, after a warm-up, on the book's test
+# digits: of the book's network, or of one read from `files` ([[url, name], ...]) as the page reads a reader's.
+SPEED_JS = """async ([moduleUrl, manifestUrl, files]) => {
   const m = await import(moduleUrl);
-  const { net, digits } = await m.loadConvnet(manifestUrl);
+  const book = await m.loadConvnet(manifestUrl);
+  const file = async ([url, name]) => new File([await (await fetch(url)).blob()], name);
+  const net = files ? await m.readModelFiles(await Promise.all(files.map(file))) : book.net;
+  const digits = book.digits;
   const input = (i) => Float32Array.from(digits.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
   for (let i = 0; i < 30; i++) m.forward(net, input(i));
   const times = [];
@@ -661,23 +665,6 @@ DROP_JS = """async (files) => {
   document.querySelector('.convnet-playground__drop').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
 }"""
 
-# The median and 90th percentile of one forward pass of a network read from files, as the page reads a reader's.
-OWN_SPEED_JS = """async ([moduleUrl, files, digitsUrl]) => {
-  const m = await import(moduleUrl);
-  const net = await m.readModelFiles(await Promise.all(files.map(async ([url, name]) => new File([await (await fetch(url)).blob()], name))));
-  const digits = new Uint8Array(await (await fetch(digitsUrl)).arrayBuffer());
-  const input = (i) => Float32Array.from(digits.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
-  for (let i = 0; i < 30; i++) m.forward(net, input(i));
-  const times = [];
-  for (let i = 0; i < 200; i++) {
-    const x = input(i % 100);
-    const start = performance.now();
-    m.forward(net, x);
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return { median_ms: times[100], p90_ms: times[180], runs: times.length };
-}"""
 
 WEIGHTS = ROOT / "snaps" / "convnet.weights.bin"
 MAPPED = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D")  # the layers the page draws as maps
@@ -897,6 +884,6 @@ def test_speed_report_forward_pass_of_each_exported_architecture(open_tab, site_
         path=str(Path(folders[route.request.url.split("/_own/", 1)[1].split("/")[0]]) / route.request.url.rsplit("/", 1)[1]))})
     for name, path in architectures.items():
         files = [[urljoin(site_url, f"_own/{name}/{p.name}"), p.name] for p in export_files(path)]
-        timing = tab.evaluate(OWN_SPEED_JS, [urljoin(site_url, "javascripts/convnet.mjs"), files, urljoin(site_url, "snaps/convnet.digits.bin")])
+        timing = tab.evaluate(SPEED_JS, [urljoin(site_url, "javascripts/convnet.mjs"), urljoin(site_url, "snaps/convnet.json"), files])
         report.setdefault("architectures", {}).setdefault(name, {})["forward"] = timing
         assert timing["runs"] == 200
